@@ -1,0 +1,30 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   - installs what it needs, runs the demo benchmark (local executor)
+#   make test   - installs what it needs, runs the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test bench clean
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh
+	./scripts/install-system-deps.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m vlmbench run configs/demo.csv --out runs/demo --jobs 2
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/runner_overhead.py
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

@@ -1,0 +1,54 @@
+"""Shared fixtures: an isolated data home and small real dataset folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bundled datasets are made once per test session, never in the user's cache."""
+    home = tmp_path_factory.mktemp("vlmbench-data")
+    os.environ["VLMBENCH_DATA_DIR"] = str(home)
+    return home
+
+
+def _font(size: int = 32) -> ImageFont.FreeTypeFont:
+    import matplotlib
+
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf"), size)
+
+
+def render_text(text: str, path: Path) -> None:
+    image = Image.new("L", (40 + 22 * len(text), 80), 255)
+    ImageDraw.Draw(image).text((20, 20), text, font=_font(), fill=0)
+    image.save(path)
+
+
+def make_text_dataset(root: Path, words: list[str], corrupt: set[int] = frozenset()) -> Path:
+    """A VLMHyperBench folder: one rendered word per image, the word as the answer."""
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    lines = ["data_index;split;image_path;question;answer;doc_class;question_type"]
+    for index, word in enumerate(words):
+        path = root / "images" / f"{index}.png"
+        if index in corrupt:
+            path.write_bytes(b"this is not a png")
+        else:
+            render_text(word, path)
+        doc_class = "even" if index % 2 == 0 else "odd"
+        lines.append(f"s{index};test;images/{index}.png;What is written?;{word};{doc_class};full_text")
+    (root / "annotation.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+WORDS = ["invoice", "total", "receipt", "passport", "amount", "number", "date", "seller", "buyer", "price",
+         "quantity", "address"]
+
+
+@pytest.fixture
+def text_dataset(tmp_path: Path) -> Path:
+    return make_text_dataset(tmp_path / "words", WORDS)

@@ -1,0 +1,141 @@
+"""Grouping, means and bootstrap confidence intervals."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vlmbench.metrics import MetricError, aggregate_scores, bootstrap_ci, resolve_aggregator
+
+
+def scores_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": ["s1", "s2", "s3", "s4", "s5"],
+            "doc_class": ["invoice", "invoice", "receipt", None, "invoice"],
+            "question_type": ["field", "full_text", "field", "field", "field"],
+            "error": [False, True, False, False, False],
+            "em": [1.0, 0.0, 1.0, 0.0, 1.0],
+            "cer": [0.0, 1.0, 0.5, 0.25, 0.0],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("spelling", "name"),
+    [
+        ("general", "general"),
+        ("overall", "general"),
+        ("by_doc_type", "by_doc_type"),
+        ("by_doc_class", "by_doc_type"),
+        ("By-Doc-Class", "by_doc_type"),
+        ("by_question_type", "by_question_type"),
+        ("by_doc_question", "by_doc_question"),
+        ("by_id", "by_id"),
+        ("by_sample", "by_id"),
+    ],
+)
+def test_aggregator_names(spelling, name):
+    assert resolve_aggregator(spelling) == name
+
+
+def test_unknown_aggregator_suggests():
+    with pytest.raises(MetricError, match="did you mean by_doc_type"):
+        resolve_aggregator("by_doc_typ")
+
+
+def test_general_is_one_group_of_everything():
+    out = aggregate_scores(scores_frame(), ["em", "cer"], "general")
+    assert list(out["group"]) == ["all", "all"]
+    assert list(out["metric"]) == ["em", "cer"]
+    assert out["value"].tolist() == pytest.approx([3 / 5, 1.75 / 5])
+    assert out["n"].tolist() == [5, 5]
+    assert out["n_errors"].tolist() == [1, 1]
+
+
+def test_by_doc_type_groups_and_counts():
+    out = aggregate_scores(scores_frame(), ["em"], "by_doc_class").set_index("group")
+    assert set(out.index) == {"invoice", "receipt", "unknown"}
+    assert out.loc["invoice", "n"] == 3 and out.loc["invoice", "n_errors"] == 1
+    assert out.loc["invoice", "value"] == pytest.approx(2 / 3)
+    assert out.loc["receipt", "n"] == 1 and out.loc["receipt", "value"] == 1.0
+    assert out.loc["unknown", "n"] == 1 and out.loc["unknown", "value"] == 0.0
+    # a group of one has no spread to resample: no CI
+    assert np.isnan(out.loc["receipt", "ci_low"]) and np.isnan(out.loc["receipt", "ci_high"])
+    assert not np.isnan(out.loc["invoice", "ci_low"])
+
+
+def test_by_doc_question_joins_both_labels():
+    out = aggregate_scores(scores_frame(), ["cer"], "by_doc_question").set_index("group")
+    assert set(out.index) == {"invoice/field", "invoice/full_text", "receipt/field", "unknown/field"}
+    assert out.loc["invoice/field", "n"] == 2
+    assert out.loc["invoice/full_text", "value"] == 1.0
+
+
+def test_by_question_type():
+    out = aggregate_scores(scores_frame(), ["em"], "by_question_type").set_index("group")
+    assert out.loc["field", "n"] == 4 and out.loc["field", "value"] == pytest.approx(3 / 4)
+
+
+def test_by_id_is_one_row_per_sample_without_ci():
+    out = aggregate_scores(scores_frame(), ["em", "cer"], "by_id")
+    assert len(out) == 10
+    assert (out["n"] == 1).all()
+    assert out["ci_low"].isna().all()
+    assert out.set_index(["group", "metric"]).loc[("s3", "cer"), "value"] == 0.5
+
+
+def test_ci_contains_the_mean_and_narrows_with_n():
+    rng = np.random.default_rng(42)
+    widths = []
+    for n in (10, 100, 1000):
+        values = rng.binomial(1, 0.3, size=n).astype(float)
+        low, high = bootstrap_ci(values)
+        assert low[0] <= values.mean() <= high[0]
+        widths.append(high[0] - low[0])
+    assert widths[0] > widths[1] > widths[2]
+    # the normal approximation 2 * 1.96 * sd / sqrt(n) for n = 1000
+    assert widths[2] == pytest.approx(2 * 1.96 * np.sqrt(0.3 * 0.7 / 1000), rel=0.2)
+
+
+def test_ci_is_reproducible_and_degenerate_for_constant_values():
+    values = np.random.default_rng(1).random((50, 3))
+    first, second = bootstrap_ci(values), bootstrap_ci(values)
+    assert np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1])
+    low, high = bootstrap_ci(np.full(20, 0.7))
+    assert low[0] == pytest.approx(0.7) and high[0] == pytest.approx(0.7)
+
+
+def test_ci_per_metric_column_is_that_metrics_own():
+    rng = np.random.default_rng(3)
+    values = np.column_stack([rng.random(200), 10 + rng.random(200)])
+    low, high = bootstrap_ci(values)
+    assert 0 < low[0] < high[0] < 1
+    assert 10 < low[1] < high[1] < 11
+
+
+def test_ten_thousand_samples_five_metrics_is_fast():
+    rng = np.random.default_rng(0)
+    n = 10_000
+    frame = pd.DataFrame(
+        {
+            "id": [f"s{i}" for i in range(n)],
+            "doc_class": rng.choice(["invoice", "receipt", "passport", "form"], n),
+            "question_type": rng.choice(["field", "full_text"], n),
+            "error": rng.random(n) < 0.01,
+        }
+    )
+    metrics = [f"m{j}" for j in range(5)]
+    for metric in metrics:
+        frame[metric] = rng.random(n)
+    start = time.perf_counter()
+    general = aggregate_scores(frame, metrics, "general")
+    by_doc = aggregate_scores(frame, metrics, "by_doc_type")
+    by_id = aggregate_scores(frame, metrics, "by_id")
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0, f"aggregation took {elapsed:.2f}s"
+    assert len(general) == 5 and len(by_doc) == 20 and len(by_id) == 50_000
+    assert general["value"].tolist() == pytest.approx(frame[metrics].mean().tolist())

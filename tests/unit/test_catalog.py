@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from vlmbench.catalog import Catalog, load_catalog, read_catalog_file
+from vlmbench.errors import CatalogError
+
+HEADER = "framework,model_family,model_name,docker_image,python_package,module,class_name,weights,params,tasks\n"
+
+
+def test_embedded_catalog_loads_and_resolves_class_paths():
+    catalog = load_catalog(include_plugins=False)
+    row = catalog.get("tesseract-rus-eng")
+    assert row.class_path == "vlmbench.models.tesseract:TesseractOCR"
+    assert row.params["lang"] == "rus+eng"
+    assert row.tasks == ["ocr"]
+
+
+def test_user_catalog_adds_and_overrides(tmp_path: Path):
+    extra = tmp_path / "mine.csv"
+    extra.write_text(HEADER + 'tesseract,T,tesseract-eng,img:1,vlmbench,models.tesseract,TesseractOCR,,"{""lang"": ""eng"", ""psm"": ""line""}",ocr\n'
+                     "hf,Mine,my-model,,my-pkg,adapters,MyModel,org/my-model,,vqa|ocr\n")
+    catalog = load_catalog([extra], include_plugins=False)
+    assert catalog.get("tesseract-eng").params["psm"] == "line"
+    mine = catalog.get("my-model", "hf")
+    assert mine.class_path == "my_pkg.adapters:MyModel"
+    assert mine.tasks == ["vqa", "ocr"]
+
+
+def test_bad_rows_name_row_and_column(tmp_path: Path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "hf,F,x,,p,mod,C,,{oops,\nhf,F,m,,p,mod,C,,,\nhf,F,m,,p,mod,C,,,\n")
+    with pytest.raises(CatalogError) as caught:
+        read_catalog_file(bad)
+    lines = caught.value.lines()
+    assert any("row 1" in line and "'params'" in line and "JSON" in line for line in lines)
+    assert any("row 3" in line and "duplicate" in line and "first at row 2" in line for line in lines)
+
+
+def test_missing_columns(tmp_path: Path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model_name,framework\nx,y\n")
+    with pytest.raises(CatalogError, match="missing column"):
+        read_catalog_file(bad)
+
+
+def test_unknown_model_suggests_close_names():
+    catalog = load_catalog(include_plugins=False)
+    with pytest.raises(CatalogError, match="did you mean 'tesseract-eng'"):
+        catalog.get("tesseract-en")
+    with pytest.raises(CatalogError, match="no 'vllm' framework"):
+        catalog.get("tesseract-eng", "vllm")
+
+
+def test_first_listed_framework_is_the_default():
+    from vlmbench.catalog import CatalogRow
+
+    rows = [CatalogRow(framework=f, model_name="m", class_name="echo") for f in ("hf", "vllm")]
+    assert Catalog(rows).get("m").framework == "hf"

@@ -1,0 +1,3 @@
+from vlmbench.cli.app import main
+
+main()

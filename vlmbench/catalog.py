@@ -1,0 +1,177 @@
+"""The model catalog (`models.csv`): which class, weights and image run a model.
+
+One row per (model_name, framework). The embedded catalog ships inside the
+package; users add rows with ``--catalog FILE`` and plugin packages with an
+entry point in the group ``vlmbench.catalogs`` that names a CSV path (or a
+function returning one).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vlmbench.csvfiles import parse_list, read_csv_table
+from vlmbench.errors import CatalogError, Location, Problem
+
+REQUIRED_COLUMNS = ("framework", "model_family", "model_name", "docker_image", "python_package", "module", "class_name")
+CATALOG_ENTRY_POINT_GROUP = "vlmbench.catalogs"
+
+
+class CatalogRow(BaseModel):
+    """One model as a framework runs it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, protected_namespaces=())
+
+    framework: str = Field(min_length=1)
+    model_family: str = ""
+    model_name: str = Field(min_length=1)
+    docker_image: str = ""
+    python_package: str = ""
+    module: str = ""
+    class_name: str = Field(min_length=1)
+    weights: str | None = None
+    git_python_package: str | None = None
+    gpu_memory_gb: float | None = Field(default=None, ge=0)
+    params: dict[str, Any] = Field(default_factory=dict)
+    tasks: list[str] = Field(default_factory=list)
+    source: str = ""
+
+    @field_validator("weights", "git_python_package", "gpu_memory_gb", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON ({exc.msg}); write a JSON object such as {{\"dtype\": \"bfloat16\"}}") from None
+            if not isinstance(value, dict):
+                raise ValueError("must be a JSON object such as {\"dtype\": \"bfloat16\"}")
+        return value
+
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _tasks_list(cls, value: Any) -> Any:
+        return parse_list(value) if isinstance(value, str) else value
+
+    @property
+    def class_path(self) -> str:
+        """`package.module:Class`, or a bare registered name when no package is given."""
+        if not self.python_package:
+            return self.class_name
+        package = self.python_package.replace("-", "_")
+        module = f"{package}.{self.module}" if self.module else package
+        return f"{module}:{self.class_name}"
+
+
+class Catalog:
+    """Rows by (model_name, framework), in the order they were read."""
+
+    def __init__(self, rows: Iterable[CatalogRow] = ()):
+        self._rows: dict[tuple[str, str], CatalogRow] = {}
+        for row in rows:
+            self._rows[(row.model_name, row.framework)] = row  # later catalogs override
+
+    def __iter__(self):
+        return iter(self._rows.values())
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def names(self) -> list[str]:
+        return sorted({name for name, _ in self._rows})
+
+    def frameworks(self, model_name: str) -> list[str]:
+        return [framework for name, framework in self._rows if name == model_name]
+
+    def find(self, model_name: str, framework: str | None = None) -> CatalogRow | None:
+        if framework:
+            return self._rows.get((model_name, framework))
+        # Without a framework the first row listed for the model is its default.
+        return next((row for (name, _), row in self._rows.items() if name == model_name), None)
+
+    def get(self, model_name: str, framework: str | None = None) -> CatalogRow:
+        row = self.find(model_name, framework)
+        if row is not None:
+            return row
+        if framework and self.frameworks(model_name):
+            raise CatalogError(
+                f"model {model_name!r} has no {framework!r} framework in the catalog",
+                hint=f"known frameworks for it: {', '.join(self.frameworks(model_name))}",
+            )
+        raise CatalogError(f"unknown model {model_name!r}", hint=suggest(model_name, self.names()))
+
+
+def suggest(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return "see `vlmbench list-models`"
+
+
+def read_catalog_file(path: Path) -> list[CatalogRow]:
+    table = read_csv_table(path, CatalogError)
+    missing = [column for column in REQUIRED_COLUMNS if column not in table.header]
+    if missing:
+        raise CatalogError(
+            f"missing column(s) {', '.join(missing)}",
+            location=Location(path, 0),
+            hint=f"a catalog needs: {', '.join(REQUIRED_COLUMNS)}",
+        )
+    rows: list[CatalogRow] = []
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, cells in table.rows:
+        try:
+            row = CatalogRow.model_validate({**cells, "source": str(path)})
+        except ValidationError as exc:
+            for err in exc.errors():
+                column = str(err["loc"][0]) if err["loc"] else None
+                problems.append(Problem(err["msg"].removeprefix("Value error, "), Location(path, number, column)))
+            continue
+        key = (row.model_name, row.framework)
+        if key in seen:
+            problems.append(Problem(f"duplicate (model_name, framework) {key}, first at row {seen[key]}",
+                                    Location(path, number, "model_name")))
+        seen[key] = number
+        rows.append(row)
+    if problems:
+        raise CatalogError.from_problems(problems)
+    return rows
+
+
+def embedded_catalog_path() -> Path:
+    return Path(str(resources.files("vlmbench") / "data" / "models.csv"))
+
+
+def _plugin_catalog_paths() -> list[Path]:
+    paths = []
+    for entry in metadata.entry_points(group=CATALOG_ENTRY_POINT_GROUP):
+        target = entry.load()
+        paths.append(Path(target() if callable(target) else target))
+    return paths
+
+
+def load_catalog(extra: Sequence[Path] = (), include_plugins: bool = True) -> Catalog:
+    """The embedded catalog, then plugin catalogs, then the user's files."""
+    paths = [embedded_catalog_path()]
+    if include_plugins:
+        paths += _plugin_catalog_paths()
+    paths += [Path(p) for p in extra]
+    rows: list[CatalogRow] = []
+    for path in paths:
+        rows += read_catalog_file(path)
+    return Catalog(rows)

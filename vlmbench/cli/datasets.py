@@ -1,0 +1,65 @@
+"""`vlmbench datasets ...`: list the bundled datasets and make them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="List the bundled datasets and make them (offline).", no_args_is_help=True)
+
+
+@app.command("list")
+def list_datasets() -> None:
+    """Show each bundled dataset, whether it is made, where it lives and how many samples it holds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from vlmbench.datasets import BUNDLED, data_home, load_dataset
+
+    table = Table(title=f"Bundled datasets (in {data_home()})")
+    for column in ("name", "description", "made", "path", "samples"):
+        table.add_column(column, justify="right" if column == "samples" else "left", overflow="fold")
+    for name, bundled in BUNDLED.items():
+        made = bundled.is_made()
+        samples = str(len(load_dataset(bundled.path, name).samples)) if made else "-"
+        table.add_row(name, bundled.description, "yes" if made else "no", str(bundled.path), samples)
+    Console().print(table)
+
+
+@app.command("make")
+def make(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Bundled datasets to make.", metavar="NAME...", show_default=False),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Make every bundled dataset.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Remake datasets that are already made.")] = False,
+) -> None:
+    """Make bundled datasets in the data folder ($VLMBENCH_DATA_DIR or ~/.cache/vlmbench/datasets)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vlmbench.datasets import BUNDLED, get_bundled, load_dataset, make_bundled
+
+    if all_:
+        names = list(BUNDLED)
+    if not names:
+        raise typer.BadParameter("name at least one bundled dataset, or pass --all", param_hint="NAME")
+    for name in names:
+        get_bundled(name)  # every name checked before anything is made
+    console = Console()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        for name in dict.fromkeys(names):
+            if BUNDLED[name].is_made() and not force:
+                progress.console.print(f"{name}: already made in {BUNDLED[name].path} (--force remakes it)")
+                continue
+            task = progress.add_task(name, total=None)
+
+            def report(done: int, total: int, task: int = task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            path = make_bundled(name, force=force, progress=report)
+            count = len(load_dataset(path, name).samples)
+            progress.console.print(f"{name}: {count} samples in {path}")

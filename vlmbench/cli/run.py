@@ -1,0 +1,110 @@
+"""`vlmbench run`, `validate`, `evaluate` and `report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vlmbench.cli.models import CatalogOption
+
+ConfigArg = Annotated[Path, typer.Argument(help="Run CSV: one row per job.")]
+RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by `vlmbench run`.")]
+
+
+
+def console() -> Console:
+    # Made per call, so the width follows the terminal (and COLUMNS) of this invocation.
+    return Console(soft_wrap=True)
+
+
+def _plan_table(plan) -> Table:
+    table = Table(title=f"plan {plan.run_id} → {plan.run_dir}", header_style="bold")
+    for column in ("job", "model → class", "image", "dataset", "samples", "mounts", "GPUs", "metrics"):
+        table.add_column(column, overflow="fold")
+    for job in plan.jobs:
+        mounts = f"{job.dataset_root} (ro)\n{plan.run_dir / 'jobs' / job.job_id} (rw)"
+        table.add_row(job.job_id, f"{job.catalog_row.model_name}\n→ {job.spec.model.class_path}",
+                      job.spec.image or "—" if plan.executor != "local" else "[dim]host python[/]",
+                      job.spec.dataset.name, str(job.n_samples), mounts, ", ".join(job.gpus) or "—",
+                      ", ".join(job.metrics))
+    return table
+
+
+def _show_scores(scores) -> None:
+    from vlmbench.report import jobs_table, results_table
+
+    console().print(jobs_table(scores.jobs))
+    if scores.results:
+        console().print(results_table(scores.results))
+
+
+def run(
+    config: ConfigArg,
+    executor: Annotated[str, typer.Option(help="local | docker | slurm")] = "local",
+    out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/<config name>].")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 1,
+    gpus: Annotated[str | None, typer.Option(help="GPUs to use, e.g. 0,1.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N samples per job.")] = None,
+    resume: Annotated[bool, typer.Option(help="Skip done jobs and answered samples.")] = True,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan; start nothing.")] = False,
+    catalog: CatalogOption = None,
+) -> None:
+    """Plan jobs from the run CSV, run them, score, report."""
+    from vlmbench.progress import RichRunProgress
+    from vlmbench.runner import RunOptions, execute, validate
+
+    options = RunOptions(executor=executor, out=out, jobs=jobs, limit=limit, resume=resume,
+                         gpus=[g.strip() for g in gpus.split(",")] if gpus else [], catalogs=catalog or [])
+    plan = validate(config, options)
+    if dry_run:
+        console().print(_plan_table(plan))
+        return
+    try:
+        with RichRunProgress(console()) as progress:
+            outcome = execute(plan, options, progress)
+    except KeyboardInterrupt:
+        console().print(f"[yellow]interrupted[/]: predictions so far are kept in {plan.run_dir}; "
+                      "run the same command again to resume")
+        raise typer.Exit(130) from None
+    _show_scores(outcome.scores)
+    console().print(f"results: {plan.run_dir / 'results.csv'}   report: {plan.run_dir / 'report.html'}")
+    raise typer.Exit(outcome.exit_code)
+
+
+def validate_command(config: ConfigArg, executor: Annotated[str, typer.Option()] = "local",
+                     catalog: CatalogOption = None) -> None:
+    """Check a run CSV and everything it names, without running anything."""
+    from vlmbench.catalog import load_catalog
+    from vlmbench.config import read_run_config
+    from vlmbench.executors import get_executor
+    from vlmbench.plan import check_run
+
+    run_config = read_run_config(config)
+    check_run(run_config, load_catalog(catalog or []), needs_host_import=get_executor(executor).needs_host_import)
+    console().print(f"[green]ok[/]: {config} — {len(run_config.rows)} job(s), all models, datasets and metrics found")
+
+
+def evaluate(run_dir: RunDirArg) -> None:
+    """Recompute metrics from saved predictions; no model runs."""
+    from vlmbench.evaluate import score_run
+
+    _show_scores(score_run(run_dir))
+
+
+def report(run_dir: RunDirArg) -> None:
+    """Rebuild report.md and report.html from results.csv."""
+    from vlmbench.evaluate import rebuild_report
+
+    rebuild_report(run_dir)
+    console().print(f"report: {run_dir / 'report.html'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="run")(run)
+    app.command(name="validate")(validate_command)
+    app.command(name="evaluate")(evaluate)
+    app.command(name="report")(report)

@@ -1,0 +1,135 @@
+"""The user's run CSV: one row per job, validated cell by cell.
+
+Every problem is collected (not just the first) with its row and column,
+so `vlmbench validate` can show them all at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vlmbench.csvfiles import parse_list, read_csv_table
+from vlmbench.errors import ConfigError, Location, Problem
+
+REQUIRED_COLUMNS = ("model_name", "dataset")
+LIST_COLUMNS = ("metrics", "metrics_aggregators", "filter_doc_class", "filter_question_type", "gpus")
+TRUE_WORDS = {"1", "true", "yes", "y", "on"}
+FALSE_WORDS = {"0", "false", "no", "n", "off", ""}
+
+
+class RunRow(BaseModel):
+    """One job as the user asked for it, before the catalog is consulted."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    row: int
+    model_name: str = Field(min_length=1)
+    dataset: str = Field(min_length=1)
+    task: str | None = None
+    framework: str | None = None
+    docker_image: str | None = None
+    prompt: str | None = None
+    prompt_collection: str | None = None
+    system_prompt: str | None = None
+    metrics: list[str] = Field(default_factory=list)
+    metrics_aggregators: list[str] = Field(default_factory=list)
+    batch_size: int | None = Field(default=None, ge=1, le=4096)
+    max_new_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0.0)
+    limit: int | None = Field(default=None, ge=1)
+    gpus: list[str] = Field(default_factory=list)
+    filter_doc_class: list[str] = Field(default_factory=list)
+    filter_question_type: list[str] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+    only_evaluate_metrics: bool = False
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON ({exc.msg}); write an object such as {{\"lang\": \"rus\"}}") from None
+            if not isinstance(value, dict):
+                raise ValueError("must be a JSON object such as {\"lang\": \"rus\"}")
+        return value
+
+    @field_validator("only_evaluate_metrics", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise ValueError("must be true or false")
+        return value
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_has_question(cls, value: str | None) -> str | None:
+        if value is not None and "{question}" not in value:
+            raise ValueError("a prompt template must contain {question}, e.g. 'Answer briefly: {question}'")
+        return value
+
+
+class RunConfig(BaseModel):
+    path: Path
+    rows: list[RunRow]
+
+
+def _cells_to_fields(cells: dict[str, str], number: int, path: Path, problems: list[Problem]) -> dict[str, Any]:
+    fields: dict[str, Any] = {"row": number}
+    for column, cell in cells.items():
+        if not column or cell == "":
+            continue
+        if column in LIST_COLUMNS:
+            try:
+                fields[column] = parse_list(cell)
+            except ValueError as exc:
+                problems.append(Problem(str(exc), Location(path, number, column), "write ['A', 'B'] or A|B"))
+        else:
+            fields[column] = cell
+    return fields
+
+
+def read_run_config(path: Path) -> RunConfig:
+    """Parse and check the shape of a run CSV; raises ConfigError with every problem."""
+    path = Path(path)
+    table = read_csv_table(path, ConfigError)
+    problems: list[Problem] = []
+    known = set(RunRow.model_fields) - {"row"}
+    for column in table.header:
+        if column and column not in known:
+            problems.append(Problem(f"unknown column {column!r}", Location(path, 0, column),
+                                    "known columns: " + ", ".join(sorted(known))))
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.header]
+    if missing:
+        problems.append(Problem(f"missing required column(s) {', '.join(missing)}", Location(path, 0)))
+    if problems:
+        raise ConfigError.from_problems(problems)
+    if not table.rows:
+        raise ConfigError("no jobs: the file has a header but no rows", location=Location(path))
+    rows: list[RunRow] = []
+    for number, cells in table.rows:
+        row_problems: list[Problem] = []
+        fields = _cells_to_fields({k: v for k, v in cells.items() if k in known}, number, path, row_problems)
+        try:
+            rows.append(RunRow.model_validate(fields))
+        except ValidationError as exc:
+            for err in exc.errors():
+                column = str(err["loc"][0]) if err["loc"] else None
+                message = err["msg"].removeprefix("Value error, ")
+                if err["type"] == "missing":
+                    message = "required cell is empty"
+                row_problems.append(Problem(message, Location(path, number, column)))
+        problems += row_problems
+    if problems:
+        raise ConfigError.from_problems(problems)
+    return RunConfig(path=path, rows=rows)

@@ -1,0 +1,175 @@
+"""Schemas of the files in a job directory: job.json, status.json, predictions.jsonl.
+
+These files are the boundary between the host and a worker that may run
+in another Python, another container or another machine, so each is a
+pydantic model and ``job.json`` carries a schema version.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from vlmbench.errors import JobSpecError
+from vlmbench.fileio import write_atomic
+from vlmbench.models.base import GenerationParams
+
+JOB_SCHEMA_VERSION = 1
+
+JobState = Literal["pending", "running", "done", "failed", "interrupted"]
+
+
+class ModelRef(BaseModel):
+    """Which class to import and how to construct it."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model_name: str
+    framework: str
+    class_path: str  # "package.module:Class" or a registered name
+    weights: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    git_python_package: str | None = None
+
+
+class DatasetRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    path: str  # as the worker sees it
+    fingerprint: str
+    limit: int | None = None
+    doc_classes: list[str] = Field(default_factory=list)
+    question_types: list[str] = Field(default_factory=list)
+
+
+class PromptRule(BaseModel):
+    """A prompt for samples of one doc_class and/or question_type (blank = any)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_class: str | None = None
+    question_type: str | None = None
+    template: str
+
+
+class PromptSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template: str = "{question}"
+    system_prompt: str | None = None
+    rules: list[PromptRule] = Field(default_factory=list)  # from a prompt collection
+
+    def template_for(self, doc_class: str | None, question_type: str | None) -> str:
+        """The most specific matching rule wins; the row's template is the fallback."""
+        best, best_score = self.template, -1
+        for rule in self.rules:
+            if rule.doc_class not in (None, doc_class) or rule.question_type not in (None, question_type):
+                continue
+            score = (rule.doc_class is not None) * 2 + (rule.question_type is not None)
+            if score > best_score:
+                best, best_score = rule.template, score
+        return best
+
+    def render(self, question: str, doc_class: str | None = None, question_type: str | None = None) -> str:
+        # str.replace, not str.format: prompts hold JSON examples with braces.
+        return self.template_for(doc_class, question_type).replace("{question}", question)
+
+
+class JobSpec(BaseModel):
+    """What a worker is told: everything needed to produce predictions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = JOB_SCHEMA_VERSION
+    job_id: str
+    run_id: str
+    config_row: int
+    task: str | None = None
+    model: ModelRef
+    dataset: DatasetRef
+    prompt: PromptSpec = Field(default_factory=PromptSpec)
+    generation: GenerationParams = Field(default_factory=GenerationParams)
+    batch_size: int = Field(default=8, ge=1)
+    image: str | None = None  # docker image, when an executor uses one
+
+    def write(self, path: Path) -> None:
+        write_atomic(path, self.model_dump_json(indent=2))
+
+    @classmethod
+    def read(cls, path: Path) -> JobSpec:
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise JobSpecError(f"cannot read job file: {exc}", location=None) from None
+        version = raw.get("schema_version") if isinstance(raw, dict) else None
+        if version != JOB_SCHEMA_VERSION:
+            raise JobSpecError(
+                f"{path}: job schema version {version!r}, this worker reads version {JOB_SCHEMA_VERSION}",
+                hint="rebuild or pull the model's image so its vlmbench matches the host's",
+            )
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise JobSpecError(f"{path}: invalid job file: {exc.errors()[0]['msg']}") from None
+
+
+class Prediction(BaseModel):
+    """One line of predictions.jsonl."""
+
+    id: str
+    prompt: str
+    answer: str | None = None
+    latency_s: float = 0.0
+    error: str | None = None
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class JobStatus(BaseModel):
+    """status.json: the state of a job, rewritten atomically as it moves."""
+
+    state: JobState = "pending"
+    exit_code: int | None = None
+    oom: bool = False
+    error: str | None = None
+    n_samples: int = 0
+    n_done: int = 0
+    n_errors: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    model_load_s: float | None = None
+    wall_s: float | None = None
+    samples_per_s: float | None = None
+
+    def write(self, path: Path) -> None:
+        write_atomic(path, self.model_dump_json(indent=2))
+
+    @classmethod
+    def read(cls, path: Path) -> JobStatus:
+        try:
+            return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValidationError):
+            return cls()
+
+
+def read_predictions(path: Path) -> list[Prediction]:
+    """Every complete line of a predictions file; a torn last line is dropped."""
+    predictions: list[Prediction] = []
+    if not path.exists():
+        return predictions
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.endswith("\n"):
+                break  # the writer was killed mid-line
+            try:
+                predictions.append(Prediction.model_validate_json(line))
+            except ValidationError:
+                break
+    return predictions

@@ -1,0 +1,111 @@
+"""Name → metric function, forgiving about how users spell the name.
+
+Run CSVs written for VLMHyperBench say ``CER``, ``ExactMatch`` or
+``exact_match``; all of them must find the same metric, so names are
+compared after casefolding and dropping ``_``, ``-`` and spaces.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vlmbench.datasets.schema import Sample
+from vlmbench.errors import VlmbenchError
+
+MetricFn = Callable[[str, Sample], float]
+
+
+class MetricError(VlmbenchError):
+    """An unknown metric or aggregator name, or a metric that cannot be computed."""
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A registered metric: its canonical name, function and direction."""
+
+    name: str
+    fn: MetricFn
+    higher_is_better: bool = True
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def __call__(self, prediction: str, sample: Sample) -> float:
+        return float(self.fn(prediction, sample))
+
+
+_METRICS: dict[str, MetricSpec] = {}  # canonical name → spec, in registration order
+_KEYS: dict[str, str] = {}  # spelling key → canonical name
+
+
+def spelling_key(name: str) -> str:
+    """The form two spellings of one name share: ``Exact_Match`` → ``exactmatch``."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()
+
+
+def register_metric(
+    name: str,
+    higher_is_better: bool = True,
+    description: str = "",
+    aliases: tuple[str, ...] = (),
+) -> Callable[[MetricFn], MetricFn]:
+    """Register ``fn(prediction, sample) -> float`` under ``name`` (and ``aliases``).
+
+    Registering the same function again (a module reloaded by a test) is
+    harmless; a different function under a taken name is a bug and raises.
+    """
+
+    def decorator(fn: MetricFn) -> MetricFn:
+        spec = MetricSpec(name, fn, higher_is_better, description or (fn.__doc__ or "").strip(), aliases)
+        for spelling in (name, *aliases):
+            key = spelling_key(spelling)
+            owner = _KEYS.get(key)
+            if owner is not None and owner != name:
+                raise MetricError(f"metric name {spelling!r} is already taken by {owner!r}")
+            if owner == name and not _same_function(_METRICS[name].fn, fn):
+                raise MetricError(f"metric {name!r} is registered twice with different functions")
+        _METRICS[name] = spec
+        for spelling in (name, *aliases):
+            _KEYS[spelling_key(spelling)] = name
+        return fn
+
+    return decorator
+
+
+def _same_function(a: MetricFn, b: MetricFn) -> bool:
+    return (getattr(a, "__module__", None), getattr(a, "__qualname__", None)) == (
+        getattr(b, "__module__", None),
+        getattr(b, "__qualname__", None),
+    )
+
+
+def get_metric(name: str) -> MetricSpec:
+    """The metric called ``name`` in any spelling; an unknown name lists close ones."""
+    canonical = _KEYS.get(spelling_key(name))
+    if canonical is not None:
+        return _METRICS[canonical]
+    raise MetricError(
+        f"unknown metric {name!r}",
+        hint=suggest(
+            name,
+            list(_METRICS),
+            {alias: spec.name for spec in _METRICS.values() for alias in spec.aliases},
+        ),
+    )
+
+
+def list_metrics() -> list[MetricSpec]:
+    """Every registered metric, in registration order."""
+    return list(_METRICS.values())
+
+
+def suggest(name: str, known: list[str], aliases: dict[str, str] | None = None) -> str:
+    """A 'did you mean' hint for any closed vocabulary (used for aggregators too)."""
+    aliases = aliases or {}
+    keys = {spelling_key(k): aliases.get(k, k) for k in [*known, *aliases]}
+    close = difflib.get_close_matches(spelling_key(name), list(keys), n=3, cutoff=0.6)
+    names = list(dict.fromkeys(keys[key] for key in close))
+    prefix = f"did you mean {', '.join(names)}? " if names else ""
+    return f"{prefix}known: {', '.join(known)}"

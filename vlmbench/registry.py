@@ -1,0 +1,101 @@
+"""Model registry: from a catalog row's class reference to a model class.
+
+A reference is either an import path `package.module:Class` (any installed
+package, never heard of by vlmbench) or a short registered name. Names come
+from three places, looked up in this order: classes registered with
+:func:`register_model` in modules already imported, the built-in adapters
+(import paths only, so importing this module never imports torch), and
+entry points in the group ``vlmbench.models``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from importlib import metadata
+
+from vlmbench.errors import RegistryError
+from vlmbench.models.base import VisionLanguageModel
+
+ENTRY_POINT_GROUP = "vlmbench.models"
+
+# Built-in adapters by name; imported only when a job asks for one.
+BUILTIN_MODELS: dict[str, str] = {
+    "tesseract": "vlmbench.models.tesseract:TesseractOCR",
+    "echo": "vlmbench.models.echo:EchoModel",
+}
+
+_registered: dict[str, type[VisionLanguageModel]] = {}
+
+
+def register_model(name: str, *aliases: str):
+    """Class decorator: make a model class findable by a short name."""
+
+    def decorate(cls: type[VisionLanguageModel]) -> type[VisionLanguageModel]:
+        if not (isinstance(cls, type) and issubclass(cls, VisionLanguageModel)):
+            raise TypeError(f"@register_model({name!r}) needs a VisionLanguageModel subclass, got {cls!r}")
+        for key in (name, *aliases):
+            _registered[key] = cls
+        return cls
+
+    return decorate
+
+
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    return {entry.name: entry for entry in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def known_names() -> list[str]:
+    return sorted({*_registered, *BUILTIN_MODELS, *_entry_points()})
+
+
+def _import_path(reference: str, install_hint: str | None) -> object:
+    module_name = reference.split(":", 1)[0]
+    try:
+        return pkgutil.resolve_name(reference)
+    except ModuleNotFoundError as exc:
+        # Only a missing *named* module is the user's problem; a missing
+        # dependency inside it is reported the same way but names that module.
+        hint = f"pip install {install_hint}" if install_hint else "install the package that provides it"
+        raise RegistryError(f"cannot import {module_name!r} for model class {reference!r}: {exc}", hint=hint) from None
+    except AttributeError:
+        raise RegistryError(f"module {module_name!r} has no class {reference.split(':', 1)[-1]!r}",
+                            hint="check class_name in the catalog row") from None
+    except ValueError as exc:
+        raise RegistryError(f"bad class reference {reference!r}: {exc}", hint="write package.module:ClassName") from None
+
+
+def resolve_model_class(reference: str, install_hint: str | None = None) -> type[VisionLanguageModel]:
+    """Import and check the class a catalog row names."""
+    if ":" in reference:
+        target = _import_path(reference, install_hint)
+    elif reference in _registered:
+        target = _registered[reference]
+    elif reference in BUILTIN_MODELS:
+        target = _import_path(BUILTIN_MODELS[reference], install_hint)
+    elif reference in (entries := _entry_points()):
+        try:
+            target = entries[reference].load()
+        except ImportError as exc:
+            raise RegistryError(f"entry point {reference!r} of {ENTRY_POINT_GROUP} fails to import: {exc}") from None
+    else:
+        close = difflib.get_close_matches(reference, known_names(), n=3, cutoff=0.5)
+        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else (
+            "use package.module:ClassName, or one of: " + ", ".join(known_names()))
+        raise RegistryError(f"unknown model class {reference!r}", hint=hint)
+    if not (isinstance(target, type) and issubclass(target, VisionLanguageModel)):
+        raise RegistryError(f"{reference!r} is not a vlmbench model class",
+                            hint="subclass vlmbench.models.base.VisionLanguageModel")
+    return target
+
+
+def module_is_importable(reference: str) -> bool:
+    """Whether the module of an import path can be found, without importing it."""
+    if ":" not in reference:
+        return reference in known_names()
+    module_name = reference.split(":", 1)[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except (ModuleNotFoundError, ValueError):
+        return False

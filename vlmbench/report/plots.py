@@ -1,0 +1,157 @@
+"""Charts for the HTML report, each returned as a base64 PNG.
+
+matplotlib is imported inside the functions (importing vlmbench.report
+stays fast) and only through ``Figure`` + the Agg canvas: no pyplot, so no
+global figure state and no display backend is ever touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import TYPE_CHECKING
+
+from vlmbench.metrics.schema import ResultRow
+from vlmbench.report.schema import JobSummary
+from vlmbench.report.table import arrow
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+PALETTE = ["#3b6ea8", "#e0883e", "#4c9a6a", "#c4484e", "#7d6bb0", "#8c6d52", "#d17fb8", "#6f7780"]
+INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _style(ax, grid_axis: str = "x") -> None:
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_color(GRID)
+    ax.tick_params(colors=MUTED, labelsize=9, length=0)
+    ax.grid(axis=grid_axis, color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def to_base64_png(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def metric_bars(rows: list[ResultRow], metric: str, labels: dict[str, str]) -> str | None:
+    """Horizontal bars of one metric's overall score per model, one colour per dataset.
+
+    ``labels`` maps job_id → the model's display name. Best model on top;
+    whiskers are the 95% CI.
+    """
+    picked = [r for r in rows if r.metric == metric and r.aggregator == "general"]
+    if not picked:
+        return None
+    higher = picked[0].higher_is_better
+    datasets = list(dict.fromkeys(r.dataset for r in picked))
+    models = list(dict.fromkeys(labels[r.job_id] for r in picked))
+    score = {m: [r.value for r in picked if labels[r.job_id] == m] for m in models}
+    # barh draws the first item at the bottom: sort worst first so the best is on top.
+    models.sort(key=lambda m: sum(score[m]) / len(score[m]), reverse=not higher)
+    figure = _figure(5.4, 1.0 + 0.36 * len(models) * max(1, len(datasets)))
+    ax = figure.subplots()
+    height = 0.8 / len(datasets)
+    for d, dataset in enumerate(datasets):
+        for m, model in enumerate(models):
+            row = next((r for r in picked if r.dataset == dataset and labels[r.job_id] == model), None)
+            if row is None:
+                continue
+            y = m - 0.4 + height * (d + 0.5)
+            err = None
+            if row.ci_low is not None and row.ci_high is not None:
+                err = [[row.value - row.ci_low], [row.ci_high - row.value]]
+            ax.barh(y, row.value, height=height * 0.9, color=PALETTE[d % len(PALETTE)],
+                    xerr=err, error_kw={"ecolor": INK, "elinewidth": 0.8, "capsize": 2},
+                    label=dataset if m == 0 or len(models) == 1 else None)  # fmt: skip
+            ax.text(row.ci_high if err else row.value, y, f"  {row.value:.3f}",
+                    va="center", fontsize=8, color=INK)  # fmt: skip
+    ax.set_yticks(range(len(models)), models, fontsize=9, color=INK)
+    largest = max(r.ci_high or r.value for r in picked)
+    # Scores live on [0, 1], and a fixed axis keeps them honest; error rates
+    # are often tiny, so their axis follows the data.
+    ax.set_xlim(0, max(1.0, largest * 1.15) if higher else max(0.05, largest * 1.3))
+    ax.set_title(f"{metric} {arrow(higher)}", loc="left", fontsize=11, color=INK, fontweight="bold")
+    _style(ax)
+    if len(datasets) > 1:
+        handles, names = ax.get_legend_handles_labels()
+        unique = dict(zip(names, handles))
+        # Below the axes, where it can never cover a bar or its label.
+        ax.legend(unique.values(), unique.keys(), frameon=False, fontsize=8, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.12), ncols=min(len(unique), 3))  # fmt: skip
+    return to_base64_png(figure)
+
+
+def doc_class_heatmap(rows: list[ResultRow], metric: str, dataset: str, labels: dict[str, str]) -> str | None:
+    """Model × doc_class grid of one metric on one dataset; darker is always better."""
+    picked = [r for r in rows if (r.metric, r.dataset, r.aggregator) == (metric, dataset, "by_doc_type")]
+    classes = sorted({r.group for r in picked})
+    models = list(dict.fromkeys(labels[r.job_id] for r in picked))
+    if len(classes) * len(models) < 2 or classes == ["unknown"]:
+        return None  # one cell compares nothing; the score table already shows it
+    import numpy as np
+
+    grid = np.full((len(models), len(classes)), np.nan)
+    for r in picked:
+        grid[models.index(labels[r.job_id]), classes.index(r.group)] = r.value
+    higher = picked[0].higher_is_better
+    top = max(1.0, float(np.nanmax(grid))) if np.isfinite(grid).any() else 1.0
+    figure = _figure(min(11.0, max(5.4, 2.6 + 0.95 * len(classes))), 1.1 + 0.42 * len(models))
+    ax = figure.subplots()
+    image = ax.imshow(grid, cmap="YlGnBu" if higher else "YlGnBu_r", vmin=0, vmax=top, aspect="auto")
+    for i in range(len(models)):
+        for j in range(len(classes)):
+            if np.isfinite(grid[i, j]):
+                shade = image.cmap(image.norm(grid[i, j]))
+                light = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] > 0.55
+                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color=INK if light else "white")  # fmt: skip
+    crowded = len(classes) > 4 or max(map(len, classes)) > 12
+    ax.set_xticks(range(len(classes)), classes, rotation=30 if crowded else 0,
+                  ha="right" if crowded else "center")  # fmt: skip
+    ax.set_yticks(range(len(models)), models)
+    ax.tick_params(labelsize=9, length=0, colors=INK)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    title = f"{metric} {arrow(higher)} · {dataset}"
+    ax.set_title(title, loc="left", fontsize=11, color=INK, fontweight="bold")
+    figure.colorbar(image, ax=ax, shrink=0.8, pad=0.02).outline.set_visible(False)
+    return to_base64_png(figure)
+
+
+def latency_chart(jobs: list[JobSummary], labels: dict[str, str]) -> str | None:
+    """Throughput (samples/s) and per-sample latency (mean bar, p95 tick) per job."""
+    timed = [j for j in jobs if j.samples_per_s or j.mean_latency_s]
+    if not timed:
+        return None
+    several = len({j.dataset for j in timed}) > 1
+    names = [labels.get(j.job_id, j.model_name) + (f" · {j.dataset}" if several else "") for j in timed]
+    figure = _figure(10.0, 1.1 + 0.34 * len(timed))
+    left, right = figure.subplots(1, 2, sharey=True)
+    ys = range(len(timed))
+    left.barh(ys, [j.samples_per_s or 0 for j in timed], color=PALETTE[0], height=0.6)
+    right.barh(ys, [j.mean_latency_s or 0 for j in timed], color=PALETTE[1], height=0.6, label="mean")
+    p95 = [(y, j.p95_latency_s) for y, j in zip(ys, timed) if j.p95_latency_s is not None]
+    if p95:
+        xs, ys95 = [v for _, v in p95], [y for y, _ in p95]
+        right.scatter(xs, ys95, marker="|", s=160, color=INK, label="p95", zorder=3)
+        right.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    left.set_yticks(list(ys), names, fontsize=9, color=INK)
+    left.invert_yaxis()
+    left.set_title("throughput, samples/s ↑", loc="left", fontsize=11, color=INK, fontweight="bold")
+    right.set_title("latency per sample, s ↓", loc="left", fontsize=11, color=INK, fontweight="bold")
+    _style(left)
+    _style(right)
+    return to_base64_png(figure)

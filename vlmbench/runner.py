@@ -1,0 +1,128 @@
+"""A whole run: config → plan → jobs → predictions → metrics → report.
+
+Each step reads only the files of the step before, so `evaluate` and
+`report` redo the last steps from a run directory without any model.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vlmbench import __version__
+from vlmbench.catalog import load_catalog
+from vlmbench.config import read_run_config
+from vlmbench.errors import ExecutorError, VlmbenchError
+from vlmbench.executors import get_executor
+from vlmbench.fileio import write_atomic
+from vlmbench.jobfiles import JobStatus, now_iso
+from vlmbench.plan import Plan, PlannedJob, build_plan, check_run
+from vlmbench.progress import ProgressSink
+from vlmbench.evaluate import RunScores, score_run
+from vlmbench.worker import PREDICTIONS, STATUS
+
+
+@dataclass
+class RunOptions:
+    executor: str = "local"
+    out: Path | None = None
+    jobs: int = 1
+    gpus: list[str] = field(default_factory=list)
+    limit: int | None = None
+    resume: bool = True
+    catalogs: Sequence[Path] = ()
+
+
+@dataclass
+class RunOutcome:
+    plan: Plan
+    statuses: dict[str, JobStatus]
+    scores: RunScores
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if all(s.state == "done" for s in self.statuses.values()) else 1
+
+
+def validate(config_path: Path, options: RunOptions) -> Plan:
+    """Everything `run` checks before it starts; makes bundled datasets, starts nothing."""
+    config = read_run_config(config_path)
+    catalog = load_catalog(options.catalogs)
+    executor = get_executor(options.executor)
+    check_run(config, catalog, needs_host_import=executor.needs_host_import)
+    plan = build_plan(config, catalog, executor=options.executor, out=options.out,
+                      limit=options.limit, gpus=options.gpus)
+    executor.check(plan.jobs)
+    return plan
+
+
+def _write_run_json(plan: Plan) -> None:
+    record = {
+        "run_id": plan.run_id,
+        "created_at": now_iso(),
+        "config": str(plan.config_path.resolve()),
+        "executor": plan.executor,
+        "vlmbench": __version__,
+        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "node": platform.node()},
+        "jobs": [
+            {"job_id": job.job_id, "config_row": job.run_row.model_dump(mode="json"),
+             "catalog_row": job.catalog_row.model_dump(mode="json"), "image": job.spec.image,
+             "metrics": job.metrics, "aggregators": job.aggregators, "n_samples": job.n_samples,
+             "dataset_root": str(job.dataset_root)}
+            for job in plan.jobs
+        ],
+    }
+    write_atomic(plan.run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False))
+
+
+def _prepare_job_dir(plan: Plan, job: PlannedJob, resume: bool) -> Path:
+    job_dir = plan.run_dir / "jobs" / job.job_id
+    if not resume and job_dir.exists() and not job.run_row.only_evaluate_metrics:
+        shutil.rmtree(job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    job.spec.write(job_dir / "job.json")
+    return job_dir
+
+
+def _is_finished(job: PlannedJob, job_dir: Path) -> bool:
+    status = JobStatus.read(job_dir / STATUS)
+    return status.state == "done" and status.n_samples == job.n_samples
+
+
+def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
+    executor = get_executor(options.executor)
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    _write_run_json(plan)
+    to_run, statuses = [], {}
+    for job in plan.jobs:
+        job_dir = _prepare_job_dir(plan, job, options.resume)
+        if job.run_row.only_evaluate_metrics:
+            if not (job_dir / PREDICTIONS).exists():
+                raise ExecutorError(f"only_evaluate_metrics is set but {job_dir / PREDICTIONS} does not exist",
+                                    hint="run the job once without only_evaluate_metrics")
+            statuses[job.job_id] = JobStatus(state="done")
+        elif _is_finished(job, job_dir):
+            statuses[job.job_id] = JobStatus.read(job_dir / STATUS)
+        else:
+            if not (job_dir / STATUS).exists():
+                JobStatus(state="pending", n_samples=job.n_samples).write(job_dir / STATUS)
+            to_run.append((job, job_dir))
+    try:
+        statuses.update(executor.run_all(to_run, parallel=options.jobs, progress=progress))
+    finally:
+        # Even after Ctrl-C, what was predicted is scored and reported.
+        scores = score_run(plan.run_dir)
+    return RunOutcome(plan=plan, statuses=statuses, scores=scores)
+
+
+def run(config_path: Path, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
+    plan = validate(config_path, options)
+    return execute(plan, options, progress)
+
+
+__all__ = ["RunOptions", "RunOutcome", "VlmbenchError", "execute", "run", "validate"]

@@ -1,0 +1,208 @@
+"""The worker: job.json in, predictions.jsonl and status.json out.
+
+It runs wherever the model's dependencies live (a subprocess of the host,
+a container, a Slurm node) and reads only its job directory and the
+dataset. Predictions are appended and flushed batch by batch, so a worker
+killed at any moment loses at most the batch in flight; a rerun skips the
+sample ids already answered.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from queue import Full, Queue
+
+from PIL import Image
+
+from vlmbench.datasets import load_dataset, load_image, select_samples
+from vlmbench.datasets.schema import Sample
+from vlmbench.errors import VlmbenchError
+from vlmbench.fileio import write_atomic
+from vlmbench.jobfiles import JobSpec, JobStatus, Prediction, now_iso, read_predictions
+from vlmbench.models.base import Request, VisionLanguageModel
+from vlmbench.registry import resolve_model_class
+
+PREDICTIONS = "predictions.jsonl"
+STATUS = "status.json"
+STATUS_EVERY_S = 2.0
+PREFETCH_BATCHES = 2
+
+
+class Interrupted(BaseException):
+    """SIGTERM reached the worker; a BaseException so model error handling cannot swallow it."""
+
+
+Decoded = tuple[Sample, list[Image.Image] | None, str | None]  # sample, images, decode error
+
+
+def _decode_batches(root: Path, samples: list[Sample], batch_size: int, out: Queue, stop: threading.Event) -> None:
+    """Producer thread: decode the next batches while the model works on this one."""
+    try:
+        for start in range(0, len(samples), batch_size):
+            batch: list[Decoded] = []
+            for sample in samples[start:start + batch_size]:
+                try:
+                    batch.append((sample, [load_image(root, path) for path in sample.images], None))
+                except Exception as exc:  # noqa: BLE001 - any undecodable image is that sample's error
+                    batch.append((sample, None, f"image decode failed: {type(exc).__name__}: {exc}"))
+            if not _put_unless_stopped(out, batch, stop):
+                return
+    finally:
+        _put_unless_stopped(out, None, stop)
+
+
+def _put_unless_stopped(out: Queue, item: object, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.2)
+            return True
+        except Full:
+            continue
+    return False
+
+
+def _batches(root: Path, samples: list[Sample], batch_size: int) -> Iterator[list[Decoded]]:
+    queue: Queue = Queue(maxsize=PREFETCH_BATCHES)
+    stop = threading.Event()
+    thread = threading.Thread(target=_decode_batches, args=(root, samples, batch_size, queue, stop),
+                              name="image-decoder", daemon=True)
+    thread.start()
+    try:
+        while (batch := queue.get()) is not None:
+            yield batch
+    finally:
+        stop.set()
+
+
+def _answer(model: VisionLanguageModel, requests: list[Request]) -> tuple[list[str | None], list[str | None], float]:
+    """Answer a batch; if the batch fails, answer one by one so one bad sample costs only itself."""
+    start = time.perf_counter()
+    try:
+        answers: list[str | None] = list(model.generate(requests))
+        if len(answers) != len(requests):
+            raise RuntimeError(f"model returned {len(answers)} answers for {len(requests)} requests")
+        return answers, [None] * len(requests), time.perf_counter() - start
+    except Exception as exc:  # noqa: BLE001 - model errors become per-sample errors
+        if len(requests) == 1:
+            return [None], [f"{type(exc).__name__}: {exc}"], time.perf_counter() - start
+    answers, errors = [], []
+    for request in requests:
+        answer, error, _ = _answer(model, [request])
+        answers += answer
+        errors += error
+    return answers, errors, time.perf_counter() - start
+
+
+class Worker:
+    def __init__(self, job_path: Path):
+        self.spec = JobSpec.read(job_path)
+        self.job_dir = Path(job_path).parent
+        self.predictions_path = self.job_dir / PREDICTIONS
+        self.status_path = self.job_dir / STATUS
+        self.status = JobStatus(state="running", started_at=now_iso())
+
+    def _write_status(self) -> None:
+        self.status.write(self.status_path)
+
+    def _pending_samples(self) -> list[Sample]:
+        ref = self.spec.dataset
+        dataset = load_dataset(Path(ref.path), name=ref.name)
+        samples = select_samples(dataset.samples, ref.doc_classes, ref.question_types, ref.limit)
+        self.root = dataset.root
+        wanted = {s.id for s in samples}
+        kept = read_predictions(self.predictions_path)
+        # Rewrite without a torn last line (a kill mid-write) before appending again.
+        if self.predictions_path.exists():
+            write_atomic(self.predictions_path, "".join(p.model_dump_json() + "\n" for p in kept))
+        done = {p.id for p in kept}
+        self.status.n_samples = len(samples)
+        self.status.n_done = len(done & wanted)
+        self.status.n_errors = sum(1 for p in kept if p.error and p.id in wanted)
+        return [s for s in samples if s.id not in done]
+
+    def _load_model(self) -> VisionLanguageModel:
+        ref = self.spec.model
+        cls = resolve_model_class(ref.class_path, ref.git_python_package)
+        start = time.perf_counter()
+        model = cls(weights=ref.weights, **ref.params)
+        self.status.model_load_s = round(time.perf_counter() - start, 3)
+        return model
+
+    def _request(self, sample: Sample, images: list[Image.Image]) -> Request:
+        prompt = self.spec.prompt.render(sample.question, sample.doc_class, sample.question_type)
+        return Request(prompt=prompt, images=images, system_prompt=self.spec.prompt.system_prompt,
+                       params=self.spec.generation)
+
+    def run(self) -> int:
+        wall_start = time.perf_counter()
+        self._write_status()
+        todo = self._pending_samples()
+        self._write_status()
+        if todo:
+            model = self._load_model()
+            try:
+                self._predict(model, todo)
+            finally:
+                model.close()
+        wall = time.perf_counter() - wall_start
+        self.status.state = "done"
+        self.status.exit_code = 0
+        self.status.finished_at = now_iso()
+        self.status.wall_s = round(wall, 3)
+        self.status.samples_per_s = round(len(todo) / wall, 3) if todo and wall > 0 else None
+        self._write_status()
+        return 0
+
+    def _predict(self, model: VisionLanguageModel, todo: list[Sample]) -> None:
+        last_status = time.monotonic()
+        with self.predictions_path.open("a", encoding="utf-8") as out:
+            for batch in _batches(self.root, todo, self.spec.batch_size):
+                ready = [(sample, images) for sample, images, error in batch if error is None]
+                requests = [self._request(sample, images) for sample, images in ready]
+                answers, errors, seconds = _answer(model, requests) if requests else ([], [], 0.0)
+                results = iter(zip(answers, errors, strict=True))
+                per_sample = seconds / max(len(requests), 1)
+                lines = []
+                for sample, images, decode_error in batch:
+                    answer, error = (None, decode_error) if decode_error else next(results)
+                    prompt = self.spec.prompt.render(sample.question, sample.doc_class, sample.question_type)
+                    lines.append(Prediction(id=sample.id, prompt=prompt, answer=answer,
+                                            latency_s=round(per_sample, 4), error=error).model_dump_json())
+                    self.status.n_errors += error is not None
+                out.write("\n".join(lines) + "\n")
+                out.flush()
+                self.status.n_done += len(batch)
+                if time.monotonic() - last_status > STATUS_EVERY_S:
+                    self._write_status()
+                    last_status = time.monotonic()
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def run_worker(job_path: Path) -> int:
+    """Entry point of `vlmbench worker`: 0 done, 1 failed, 130 interrupted."""
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    worker = Worker(Path(job_path))
+    try:
+        return worker.run()
+    except (Interrupted, KeyboardInterrupt) as exc:
+        worker.status.state, worker.status.exit_code = "interrupted", 130
+        worker.status.error = f"interrupted by {exc or 'SIGINT'}"
+    except VlmbenchError as exc:
+        worker.status.state, worker.status.exit_code = "failed", 1
+        worker.status.error = str(exc)
+        print(f"error: {exc}", flush=True)
+    except Exception as exc:  # noqa: BLE001 - any crash is recorded for the host, with its traceback in the log
+        worker.status.state, worker.status.exit_code = "failed", 1
+        worker.status.error = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+    worker.status.finished_at = now_iso()
+    worker._write_status()
+    return worker.status.exit_code or 1
