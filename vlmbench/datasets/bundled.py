@@ -133,7 +133,8 @@ def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True) -
 
     An existing folder wins (relative to ``base_dir``, then the working
     directory), so a user's folder named like a bundled set is never
-    shadowed; otherwise a bundled name, made on first use when ``make``.
+    shadowed; otherwise a bundled name, made on first use when ``make`` (else
+    its future path is returned).
     """
     ref = ref.strip()
     if not ref:
@@ -151,13 +152,8 @@ def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True) -
             return candidate.resolve()
     if ref in BUNDLED:
         bundled = BUNDLED[ref]
-        if bundled.is_made():
-            return bundled.path
-        if not make:
-            raise DatasetError(
-                f"bundled dataset {ref!r} is not made yet (it goes to {bundled.path})",
-                hint=f"run: vlmbench datasets make {ref}",
-            )
+        if bundled.is_made() or not make:
+            return bundled.path  # where it will be made; checking a run must not make it
         return make_bundled(ref)
     if "/" in ref or os.sep in ref or ref.startswith((".", "~")):
         tried = ", ".join(str(c) for c in candidates)
