@@ -9,7 +9,6 @@ function returning one).
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable, Sequence
 from importlib import metadata, resources
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from vlmbench.csvfiles import parse_list, read_csv_table
+from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table
 from vlmbench.errors import CatalogError, Location, Problem
 
 REQUIRED_COLUMNS = ("framework", "model_family", "model_name", "docker_image", "python_package", "module", "class_name")
@@ -51,16 +50,7 @@ class CatalogRow(BaseModel):
     @field_validator("params", mode="before")
     @classmethod
     def _params_json(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if not value.strip():
-                return {}
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not valid JSON ({exc.msg}); write a JSON object such as {{\"dtype\": \"bfloat16\"}}") from None
-            if not isinstance(value, dict):
-                raise ValueError("must be a JSON object such as {\"dtype\": \"bfloat16\"}")
-        return value
+        return parse_json_object(value)
 
     @field_validator("tasks", mode="before")
     @classmethod

@@ -6,13 +6,12 @@ so `vlmbench validate` can show them all at once.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from vlmbench.csvfiles import parse_list, read_csv_table
+from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table
 from vlmbench.errors import ConfigError, Location, Problem
 
 REQUIRED_COLUMNS = ("model_name", "dataset")
@@ -50,14 +49,7 @@ class RunRow(BaseModel):
     @field_validator("params", mode="before")
     @classmethod
     def _params(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value) if value.strip() else {}
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not valid JSON ({exc.msg}); write an object such as {{\"lang\": \"rus\"}}") from None
-            if not isinstance(value, dict):
-                raise ValueError("must be a JSON object such as {\"lang\": \"rus\"}")
-        return value
+        return parse_json_object(value, '{"lang": "rus"}')
 
     @field_validator("only_evaluate_metrics", mode="before")
     @classmethod

@@ -9,8 +9,10 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vlmbench.errors import Location, VlmbenchError
 
@@ -72,3 +74,18 @@ def parse_list(cell: str) -> list[str]:
         return [str(item).strip() for item in value if str(item).strip()]
     separator = "|" if "|" in cell else ","
     return [part.strip() for part in cell.split(separator) if part.strip()]
+
+
+def parse_json_object(cell: Any, example: str = '{"dtype": "bfloat16"}') -> Any:
+    """A `params` cell: a JSON object (blank means none); other values pass through."""
+    if not isinstance(cell, str):
+        return cell
+    if not cell.strip():
+        return {}
+    try:
+        value = json.loads(cell)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg}); write a JSON object such as {example}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a JSON object such as {example}")
+    return value
