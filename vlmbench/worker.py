@@ -133,10 +133,8 @@ class Worker:
         self.status.model_load_s = round(time.perf_counter() - start, 3)
         return model
 
-    def _request(self, sample: Sample, images: list[Image.Image]) -> Request:
-        prompt = self.spec.prompt.render(sample.question, sample.doc_class, sample.question_type)
-        return Request(prompt=prompt, images=images, system_prompt=self.spec.prompt.system_prompt,
-                       params=self.spec.generation)
+    def _prompt(self, sample: Sample) -> str:
+        return self.spec.prompt.render(sample.question, sample.doc_class, sample.question_type)
 
     def run(self) -> int:
         wall_start = time.perf_counter()
@@ -163,15 +161,15 @@ class Worker:
         with self.predictions_path.open("a", encoding="utf-8") as out:
             for batch in _batches(self.root, todo, self.spec.batch_size):
                 ready = [(sample, images) for sample, images, error in batch if error is None]
-                requests = [self._request(sample, images) for sample, images in ready]
+                requests = [Request(prompt=self._prompt(sample), images=images, params=self.spec.generation,
+                                    system_prompt=self.spec.prompt.system_prompt) for sample, images in ready]
                 answers, errors, seconds = _answer(model, requests) if requests else ([], [], 0.0)
                 results = iter(zip(answers, errors, strict=True))
                 per_sample = seconds / max(len(requests), 1)
                 lines = []
                 for sample, images, decode_error in batch:
                     answer, error = (None, decode_error) if decode_error else next(results)
-                    prompt = self.spec.prompt.render(sample.question, sample.doc_class, sample.question_type)
-                    lines.append(Prediction(id=sample.id, prompt=prompt, answer=answer,
+                    lines.append(Prediction(id=sample.id, prompt=self._prompt(sample), answer=answer,
                                             latency_s=round(per_sample, 4), error=error).model_dump_json())
                     self.status.n_errors += error is not None
                 out.write("\n".join(lines) + "\n")

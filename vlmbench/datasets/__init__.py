@@ -2,6 +2,11 @@
 
 Importing this package reads no images and imports no PIL; the synthetic
 generator and the easy-VQA converter are imported only when a set is made.
+
+Modules: loader (load_dataset, select_samples) puts together folder (the
+annotation file names, the file listing, the fingerprint), rows with
+annotation_csv and annotations_jsonl (the two formats), and images (path
+checks, load_image); bundled makes the sets of synthetic/ and easyvqa.
 """
 
 from vlmbench.datasets.bundled import (
@@ -12,15 +17,9 @@ from vlmbench.datasets.bundled import (
     make_bundled,
     resolve_dataset,
 )
-from vlmbench.datasets.loader import (
-    ANNOTATION_CSV,
-    ANNOTATIONS_JSONL,
-    Dataset,
-    dataset_fingerprint,
-    load_dataset,
-    load_image,
-    select_samples,
-)
+from vlmbench.datasets.folder import ANNOTATION_CSV, ANNOTATIONS_JSONL, dataset_fingerprint
+from vlmbench.datasets.images import load_image
+from vlmbench.datasets.loader import Dataset, load_dataset, select_samples
 from vlmbench.datasets.schema import Sample
 
 __all__ = [

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vlmbench.datasets.loader import ANNOTATION_CSV, ANNOTATIONS_JSONL
+from vlmbench.datasets.folder import folder_of, holds_annotation
 from vlmbench.errors import DatasetError
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -38,7 +38,7 @@ class BundledDataset:
         return data_home() / self.name
 
     def is_made(self) -> bool:
-        return any((self.path / name).is_file() for name in (ANNOTATION_CSV, ANNOTATIONS_JSONL))
+        return holds_annotation(self.path)
 
     def build(self, target: Path, progress: Progress | None = None) -> int:
         return pkgutil.resolve_name(self.builder)(target, progress=progress, **self.options)
@@ -146,8 +146,7 @@ def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True) -
         candidates = [Path(base_dir) / given] if base_dir is not None else []
         candidates.append(Path.cwd() / given)
     for candidate in candidates:
-        if candidate.is_file() and candidate.name in (ANNOTATION_CSV, ANNOTATIONS_JSONL):
-            candidate = candidate.parent
+        candidate = folder_of(candidate)
         if candidate.is_dir():
             return candidate.resolve()
     if ref in BUNDLED:

@@ -7,14 +7,12 @@ mounts only the folder would not see site-packages of the host).
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from vlmbench.datasets.loader import ANNOTATION_CSV, CSV_COLUMNS
+from vlmbench.datasets.annotation_csv import write_annotation_csv
 from vlmbench.errors import DatasetError
 from vlmbench.fileio import write_atomic
 
@@ -59,24 +57,21 @@ def write_easy_vqa(
         if progress:
             progress(done, len(used))
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, "image_id"])
-    for index, (question, answer, image_id) in enumerate(zip(questions, answers, image_ids, strict=True)):
-        writer.writerow(
-            [
-                index,
-                split,
-                f"images/{image_id}.png",
-                question,
-                answer,
-                DOC_CLASS,
-                question_type(answer),
-                "",
-                image_id,
-            ]
-        )
+    rows = [
+        [
+            index,
+            split,
+            f"images/{image_id}.png",
+            question,
+            answer,
+            DOC_CLASS,
+            question_type(answer),
+            "",
+            image_id,
+        ]
+        for index, (question, answer, image_id) in enumerate(zip(questions, answers, image_ids, strict=True))
+    ]
     # The answer vocabulary, for models that classify rather than generate.
     write_atomic(target / "answers.txt", "\n".join(easy_vqa.get_answers()) + "\n")
-    write_atomic(target / ANNOTATION_CSV, buffer.getvalue())
+    write_annotation_csv(target, rows, ["image_id"])
     return len(questions)

@@ -1,0 +1,164 @@
+"""``annotation.csv``: the VLMHyperBench layout, read into row fields and written by generators.
+
+Any delimiter a spreadsheet uses (``;``, ``,``, tab) is read; lists inside
+a cell may be JSON or Python literals, as VLMHyperBench writes them.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vlmbench.datasets.folder import ANNOTATION_CSV
+from vlmbench.datasets.rows import Fields, RowError, Rows, read_text, strings
+from vlmbench.errors import DatasetError, Location
+from vlmbench.fileio import write_atomic
+
+# The VLMHyperBench layout, in its order; only question and answer are required.
+CSV_COLUMNS = (
+    "data_index",
+    "split",
+    "image_path",
+    "question",
+    "answer",
+    "doc_class",
+    "question_type",
+    "answer_bbox",
+)
+# Columns read into Sample fields; any other column is kept in Sample.metadata.
+_CSV_FIELDS = {
+    "data_index",
+    "id",
+    "question",
+    "answer",
+    "image_path",
+    "choices",
+    "split",
+    "doc_class",
+    "question_type",
+}
+
+
+def _literal_list(value: str, column: str) -> list[Any]:
+    """Parse ``["a", "b"]`` (JSON) or ``['a', 'b']`` (Python, as VLMHyperBench writes lists)."""
+    parsed: Any = None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        with contextlib.suppress(ValueError, SyntaxError):
+            parsed = ast.literal_eval(value)
+    if not isinstance(parsed, list):
+        raise RowError(f"{value!r} is not a list", "write a list as ['a.png', 'b.png']", column)
+    return parsed
+
+
+def _csv_fields(record: dict[str, str], row: int, id_column: str | None) -> Fields:
+    def cell(column: str) -> str | None:
+        return record.get(column, "").strip() or None
+
+    sample_id = str(row)
+    if id_column:
+        sample_id = record[id_column].strip()
+        if not sample_id:
+            raise RowError(
+                f"empty {id_column}",
+                "give every row an id, or drop the column to number rows 1, 2, ...",
+                id_column,
+            )
+    image_path = cell("image_path") or ""
+    images = (
+        strings(_literal_list(image_path, "image_path"), "image_path")
+        if image_path.startswith("[")
+        else [image_path]
+        if image_path
+        else []
+    )
+    choices = cell("choices")
+    metadata: dict[str, Any] = {k: v.strip() for k, v in record.items() if k not in _CSV_FIELDS and v.strip()}
+    bbox = metadata.get("answer_bbox", "")
+    if bbox.startswith("["):
+        with contextlib.suppress(RowError):  # else kept as written: no metric needs it parsed
+            metadata["answer_bbox"] = _literal_list(bbox, "answer_bbox")
+    return {
+        "id": sample_id,
+        "question": record["question"],
+        "answer": record["answer"],
+        "images": images,
+        "choices": strings(_literal_list(choices, "choices"), "choices") if choices else [],
+        "split": cell("split"),
+        "doc_class": cell("doc_class"),
+        "question_type": cell("question_type"),
+        "metadata": metadata,
+    }
+
+
+def _sniff_delimiter(header: str) -> str:
+    # The header decides: answers may hold commas in a ';' file, a header never does.
+    for delimiter in (";", ",", "\t"):
+        names = {c.strip().lower() for c in next(csv.reader([header], delimiter=delimiter))}
+        if {"question", "answer"} <= names:
+            return delimiter
+    return max(";,\t", key=header.count)
+
+
+def csv_rows(path: Path) -> Rows:
+    """Rows of an ``annotation.csv`` separated by ``;``, ``,`` or tab, numbered from 1 below the header."""
+    text = read_text(path)
+    delimiter = _sniff_delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in next(reader, [])]
+    names = [h.lower() if h.lower() in _CSV_FIELDS | set(CSV_COLUMNS) else h for h in header]
+    for name in names:
+        if names.count(name) > 1:
+            raise DatasetError(
+                f"column {name!r} appears twice in the header", location=Location(path, column=name)
+            )
+    for required in ("question", "answer"):
+        if required not in names:
+            raise DatasetError(
+                f"missing required column {required!r}; the header has: {', '.join(header) or 'nothing'}",
+                hint=f"expected columns {';'.join(CSV_COLUMNS)} separated by ';' or ','; "
+                "only question and answer are required",
+                location=Location(path, column=required),
+            )
+    id_column = "data_index" if "data_index" in names else "id" if "id" in names else None
+    row = 0
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue  # blank lines and the empty rows spreadsheets append
+        row += 1
+        if len(cells) > len(names):
+            yield (
+                row,
+                RowError(
+                    f"{len(cells)} cells, but the header has {len(names)} columns",
+                    f"put values holding {delimiter!r} in double quotes",
+                ),
+            )
+            continue
+        record = dict(zip(names, cells + [""] * (len(names) - len(cells)), strict=True))
+        try:
+            yield row, _csv_fields(record, row, id_column)
+        except RowError as exc:
+            yield row, exc
+
+
+def write_annotation_csv(
+    target: Path, rows: Iterable[Sequence[object]], extra_columns: Sequence[str] = ()
+) -> None:
+    """Write ``target/annotation.csv``: the :data:`CSV_COLUMNS` header plus ``extra_columns``, then ``rows``.
+
+    ``;``-separated with ``\\n`` line ends, as VLMHyperBench writes it; the
+    one writer every generated dataset uses, so they all read back alike.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *extra_columns])
+    writer.writerows(rows)
+    write_atomic(Path(target) / ANNOTATION_CSV, buffer.getvalue())
