@@ -1,12 +1,13 @@
-"""`vlmbench datasets ...`: list the bundled datasets and make them."""
+"""`vlmbench datasets ...`: list and make the bundled datasets, import peer formats."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="List the bundled datasets and make them (offline).", no_args_is_help=True)
+app = typer.Typer(help="List and make the bundled datasets (offline); import peer formats.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -63,3 +64,21 @@ def make(
             path = make_bundled(name, force=force, progress=report)
             count = len(load_dataset(path, name).samples)
             progress.console.print(f"{name}: {count} samples in {path}")
+
+
+@app.command("import")
+def import_command(
+    kind: Annotated[str, typer.Argument(help="vlmevalkit-tsv | hf-imagefolder", metavar="FORMAT")],
+    source: Annotated[Path, typer.Argument(help="The TSV file, or the imagefolder folder.")],
+    target: Annotated[Path, typer.Argument(help="Folder to write (annotations.jsonl + images/).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace TARGET if it exists.")] = False,
+) -> None:
+    """Import a peer dataset format into a vlmbench dataset folder."""
+    from rich.console import Console
+
+    from vlmbench.datasets import load_dataset
+    from vlmbench.datasets.importers import import_dataset
+
+    count = import_dataset(kind, source, target, force=force)
+    load_dataset(target)  # what was written must load as any dataset does
+    Console().print(f"[green]imported[/] {count} samples into {target}")
