@@ -76,16 +76,25 @@ def parse_list(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(separator) if part.strip()]
 
 
+# Params are written to job.json and run.json: a secret there would end up on disk.
+SECRET_PARAMS = frozenset({"api_key", "token", "hf_token", "password", "secret", "access_token"})
+
+
 def parse_json_object(cell: Any, example: str = '{"dtype": "bfloat16"}') -> Any:
-    """A `params` cell: a JSON object (blank means none); other values pass through."""
+    """A `params` cell: a JSON object (blank means none) holding no secret; other values pass through."""
     if not isinstance(cell, str):
-        return cell
-    if not cell.strip():
+        value = cell
+    elif not cell.strip():
         return {}
-    try:
-        value = json.loads(cell)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg}); write a JSON object such as {example}") from None
+    else:
+        try:
+            value = json.loads(cell)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg}); write a JSON object such as {example}") from None
     if not isinstance(value, dict):
         raise ValueError(f"must be a JSON object such as {example}")
+    secrets = sorted(SECRET_PARAMS & set(value))
+    if secrets:
+        raise ValueError(f"{secrets[0]!r} would be written to job.json; pass secrets through the environment "
+                         f"and name the variable instead (e.g. \"api_key_env\": \"MY_API_KEY\")")
     return value

@@ -86,3 +86,11 @@ def test_parse_list(cell, expected):
 def test_parse_list_rejects_broken_literal():
     with pytest.raises(ValueError, match="not a list literal"):
         parse_list("['CER'")
+
+
+def test_secrets_are_refused_in_params(tmp_path):
+    path = write(tmp_path, 'model_name,dataset,params\nm,d,"{""api_key"": ""sk-123""}"\n')
+    with pytest.raises(ConfigError) as caught:
+        read_run_config(path)
+    assert "'api_key' would be written to job.json" in str(caught.value)
+    assert "sk-123" not in str(caught.value)
