@@ -3,6 +3,8 @@
 #   make test   - installs what it needs, runs the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
+# The CPU build; on CI it comes from the local wheel folder named by PIP_FIND_LINKS.
+TORCH_SPEC ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
@@ -12,6 +14,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	./scripts/install-system-deps.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet '$(TORCH_SPEC)'
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -25,6 +28,7 @@ test: install
 
 bench: install
 	$(PY) benchmarks/runner_overhead.py
+	$(PY) benchmarks/batch_throughput.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

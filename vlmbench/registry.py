@@ -24,6 +24,12 @@ ENTRY_POINT_GROUP = "vlmbench.models"
 BUILTIN_MODELS: dict[str, str] = {
     "tesseract": "vlmbench.models.tesseract:TesseractOCR",
     "echo": "vlmbench.models.echo:EchoModel",
+    "hf": "vlmbench.models.hf.adapter:HFVisionModel",
+    "transformers": "vlmbench.models.hf.adapter:HFVisionModel",
+    "openai": "vlmbench.models.openai_api:OpenAICompatibleModel",
+    "openai-compatible": "vlmbench.models.openai_api:OpenAICompatibleModel",
+    "vllm": "vlmbench.models.vllm_engine:VLLMModel",
+    "vllm-server": "vlmbench.models.vllm_engine:VLLMServerModel",
 }
 
 _registered: dict[str, type[VisionLanguageModel]] = {}

@@ -70,7 +70,8 @@ def to_messages(request: Request, image_format: ImageFormat = "auto") -> list[di
         return messages
     # Images first: the order most VLM chat templates (Qwen-VL, LLaVA, Idefics) were trained with.
     content: list[dict[str, Any]] = [
-        {"type": "image_url", "image_url": {"url": image_data_url(image, image_format)}} for image in request.images]
+        {"type": "image_url", "image_url": {"url": image_data_url(image, image_format)}}
+        for image in request.images]
     content.append({"type": "text", "text": request.prompt})
     messages.append({"role": "user", "content": content})
     return messages

@@ -1,0 +1,56 @@
+"""The tiny model builders: small, repeatable, and loadable by plain transformers, not only by the adapter."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+pytest.importorskip("transformers")
+
+from vlmbench.testing import TINY_ARCHS, build_tiny_model
+
+pytestmark = pytest.mark.integration
+
+SPECIAL_TOKENS = {
+    "llava": ["<image>", "<s>", "</s>"],
+    "idefics3": ["<image>", "<fake_token_around_image>", "<end_of_utterance>", "<row_1_col_1>"],
+    "qwen2_vl": ["<|image_pad|>", "<|vision_start|>", "<|vision_end|>", "<|im_start|>", "<|im_end|>"],
+    "qwen2_5_vl": ["<|image_pad|>", "<|vision_start|>", "<|vision_end|>", "<|im_start|>", "<|im_end|>"],
+}
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("arch", TINY_ARCHS)
+def test_a_tiny_model_is_small_repeatable_and_loads_with_plain_transformers(arch, tmp_path):
+    from transformers import AutoConfig, AutoModelForImageTextToText, AutoTokenizer
+
+    folder = build_tiny_model(arch, tmp_path / "a")
+    size = sum(f.stat().st_size for f in folder.iterdir())
+    assert size < 5_000_000
+    assert json.loads((folder / "vlmbench-tiny.json").read_text()) == {"arch": arch, "seed": 0}
+    assert AutoConfig.from_pretrained(folder).model_type == arch
+    assert "<|im_start|>" in (folder / "chat_template.jinja").read_text() or arch == "llava"
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    for token in SPECIAL_TOKENS[arch]:
+        ids = tokenizer(f"a {token} b", add_special_tokens=False)["input_ids"]
+        assert tokenizer.convert_tokens_to_ids(token) in ids, f"{token} must stay one token"
+    text = "Счёт № 7: total 980,50"
+    assert tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"]) == text
+    model = AutoModelForImageTextToText.from_pretrained(folder)
+    assert model.config.model_type == arch and sum(p.numel() for p in model.parameters()) < 1_000_000
+
+    again = build_tiny_model(arch, tmp_path / "b")
+    for name in ("model.safetensors", "tokenizer.json"):
+        assert digest(folder / name) == digest(again / name), f"{name} differs between two builds"
+    other_seed = build_tiny_model(arch, tmp_path / "c", seed=1)
+    assert digest(folder / "model.safetensors") != digest(other_seed / "model.safetensors")
+
+
+def test_an_unknown_architecture_lists_the_known_ones(tmp_path):
+    with pytest.raises(ValueError, match="qwen2_5_vl"):
+        build_tiny_model("gpt5_vl", tmp_path)
