@@ -24,6 +24,8 @@ ADAPTERS = {  # framework -> (python_package, module, class_name, image)
 QWEN_PIXELS = {"min_pixels": 256 * 28 * 28, "max_pixels": 1280 * 28 * 28}
 BF16 = {"dtype": "bfloat16"}
 REMOTE = {"dtype": "bfloat16", "trust_remote_code": True}
+# Remote-code families the generic transformers path cannot drive run on vLLM, which implements them.
+VLLM_REMOTE = {"trust_remote_code": True, "max_model_len": 8192}
 
 # (framework, family, model_name, weights, gpu_memory_gb, params, tasks)
 MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
@@ -48,18 +50,18 @@ MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
     ("vllm-server", "Qwen2.5-VL", "Qwen2.5-VL-3B-Instruct", "Qwen/Qwen2.5-VL-3B-Instruct", 12, {"max_model_len": 16384}, "vqa|ocr|doc"),
     ("vllm", "Qwen3-VL", "Qwen3-VL-8B-Instruct", "Qwen/Qwen3-VL-8B-Instruct", 26, {"max_model_len": 16384}, "vqa|ocr|doc"),
     # InternVL
-    ("hf", "InternVL2", "InternVL2-2B", "OpenGVLab/InternVL2-2B", 8, REMOTE, "vqa|ocr|doc"),
-    ("hf", "InternVL2", "InternVL2-8B", "OpenGVLab/InternVL2-8B", 20, REMOTE, "vqa|ocr|doc"),
-    ("hf", "InternVL2.5", "InternVL2_5-4B", "OpenGVLab/InternVL2_5-4B", 12, REMOTE, "vqa|ocr|doc"),
-    ("hf", "InternVL2.5", "InternVL2_5-8B", "OpenGVLab/InternVL2_5-8B", 20, REMOTE, "vqa|ocr|doc"),
-    ("hf", "InternVL2.5", "InternVL2_5-26B", "OpenGVLab/InternVL2_5-26B", 60, REMOTE, "vqa|ocr|doc"),
+    ("vllm", "InternVL2", "InternVL2-2B", "OpenGVLab/InternVL2-2B", 10, VLLM_REMOTE, "vqa|ocr|doc"),
+    ("vllm", "InternVL2", "InternVL2-8B", "OpenGVLab/InternVL2-8B", 24, VLLM_REMOTE, "vqa|ocr|doc"),
+    ("vllm", "InternVL2.5", "InternVL2_5-4B", "OpenGVLab/InternVL2_5-4B", 14, VLLM_REMOTE, "vqa|ocr|doc"),
+    ("vllm", "InternVL2.5", "InternVL2_5-8B", "OpenGVLab/InternVL2_5-8B", 24, VLLM_REMOTE, "vqa|ocr|doc"),
+    ("vllm", "InternVL2.5", "InternVL2_5-26B", "OpenGVLab/InternVL2_5-26B", 64, VLLM_REMOTE, "vqa|ocr|doc"),
     ("hf", "InternVL3", "InternVL3-1B", "OpenGVLab/InternVL3-1B-hf", 6, BF16, "vqa|ocr|doc"),
     ("hf", "InternVL3", "InternVL3-2B", "OpenGVLab/InternVL3-2B-hf", 8, BF16, "vqa|ocr|doc"),
     ("hf", "InternVL3", "InternVL3-8B", "OpenGVLab/InternVL3-8B-hf", 20, BF16, "vqa|ocr|doc"),
     ("hf", "InternVL3", "InternVL3-14B", "OpenGVLab/InternVL3-14B-hf", 34, BF16, "vqa|ocr|doc"),
     ("vllm", "InternVL3", "InternVL3-8B", "OpenGVLab/InternVL3-8B", 24, {"trust_remote_code": True, "max_model_len": 16384}, "vqa|ocr|doc"),
     # MiniCPM-V
-    ("hf", "MiniCPM-V", "MiniCPM-Llama3-V-2_5", "openbmb/MiniCPM-Llama3-V-2_5", 20, REMOTE, "vqa|ocr|doc"),
+    ("vllm", "MiniCPM-V", "MiniCPM-Llama3-V-2_5", "openbmb/MiniCPM-Llama3-V-2_5", 24, VLLM_REMOTE, "vqa|ocr|doc"),
     ("hf", "MiniCPM-V", "MiniCPM-V-2_6", "openbmb/MiniCPM-V-2_6", 20, REMOTE, "vqa|ocr|doc"),
     ("hf", "MiniCPM-V", "MiniCPM-o-2_6", "openbmb/MiniCPM-o-2_6", 22, REMOTE, "vqa|ocr|doc"),
     ("vllm", "MiniCPM-V", "MiniCPM-V-2_6", "openbmb/MiniCPM-V-2_6", 24, {"trust_remote_code": True, "max_model_len": 8192}, "vqa|ocr|doc"),
@@ -84,8 +86,7 @@ MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
     ("hf", "Gemma3", "gemma-3-27b-it", "google/gemma-3-27b-it", 62, BF16, "vqa|ocr|doc"),
     ("vllm", "Gemma3", "gemma-3-12b-it", "google/gemma-3-12b-it", 32, {"max_model_len": 8192}, "vqa|ocr|doc"),
     # Phi
-    ("hf", "Phi-3.5-vision", "Phi-3.5-vision-instruct", "microsoft/Phi-3.5-vision-instruct", 12, {**REMOTE, "attn_implementation": "eager"}, "vqa|doc"),
-    ("hf", "Phi-4-multimodal", "Phi-4-multimodal-instruct", "microsoft/Phi-4-multimodal-instruct", 16, REMOTE, "vqa|doc"),
+        ("vllm", "Phi-4-multimodal", "Phi-4-multimodal-instruct", "microsoft/Phi-4-multimodal-instruct", 20, VLLM_REMOTE, "vqa|doc"),
     ("vllm", "Phi-3.5-vision", "Phi-3.5-vision-instruct", "microsoft/Phi-3.5-vision-instruct", 14, {"trust_remote_code": True, "max_model_len": 8192}, "vqa|doc"),
     # Llama 3.2 Vision
     ("hf", "Llama-3.2-Vision", "Llama-3.2-11B-Vision-Instruct", "meta-llama/Llama-3.2-11B-Vision-Instruct", 26, BF16, "vqa|doc"),
@@ -96,16 +97,16 @@ MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
     ("vllm", "Pixtral", "Pixtral-12B-2409", "mistralai/Pixtral-12B-2409", 32, {"tokenizer_mode": "mistral", "max_model_len": 16384}, "vqa|doc"),
     ("hf", "Mistral-Small-3.1", "Mistral-Small-3.1-24B-Instruct-2503", "mistralai/Mistral-Small-3.1-24B-Instruct-2503", 56, BF16, "vqa|doc"),
     # Molmo, DeepSeek-VL2, Aya Vision, Kimi-VL, Ovis2
-    ("hf", "Molmo", "Molmo-7B-D-0924", "allenai/Molmo-7B-D-0924", 20, REMOTE, "vqa"),
-    ("hf", "Molmo", "MolmoE-1B-0924", "allenai/MolmoE-1B-0924", 10, REMOTE, "vqa"),
+    ("vllm", "Molmo", "Molmo-7B-D-0924", "allenai/Molmo-7B-D-0924", 24, VLLM_REMOTE, "vqa"),
+    ("vllm", "Molmo", "MolmoE-1B-0924", "allenai/MolmoE-1B-0924", 16, VLLM_REMOTE, "vqa"),
     ("vllm", "DeepSeek-VL2", "deepseek-vl2-tiny", "deepseek-ai/deepseek-vl2-tiny", 10, {"hf_overrides": {"architectures": ["DeepseekVLV2ForCausalLM"]}, "max_model_len": 4096}, "vqa|ocr|doc"),
     ("vllm", "DeepSeek-VL2", "deepseek-vl2-small", "deepseek-ai/deepseek-vl2-small", 40, {"hf_overrides": {"architectures": ["DeepseekVLV2ForCausalLM"]}, "max_model_len": 4096}, "vqa|ocr|doc"),
     ("hf", "Aya-Vision", "aya-vision-8b", "CohereLabs/aya-vision-8b", 20, BF16, "vqa|doc"),
-    ("hf", "Kimi-VL", "Kimi-VL-A3B-Instruct", "moonshotai/Kimi-VL-A3B-Instruct", 36, REMOTE, "vqa|ocr|doc"),
-    ("hf", "Ovis2", "Ovis2-8B", "AIDC-AI/Ovis2-8B", 20, REMOTE, "vqa|ocr|doc"),
+    ("vllm", "Kimi-VL", "Kimi-VL-A3B-Instruct", "moonshotai/Kimi-VL-A3B-Instruct", 40, VLLM_REMOTE, "vqa|ocr|doc"),
+    ("vllm", "Ovis2", "Ovis2-8B", "AIDC-AI/Ovis2-8B", 24, VLLM_REMOTE, "vqa|ocr|doc"),
     # OCR specialists
-    ("hf", "Florence-2", "Florence-2-base", "microsoft/Florence-2-base", 2, {"trust_remote_code": True, "dtype": "float32", "task_prompt": "<OCR>"}, "ocr"),
-    ("hf", "Florence-2", "Florence-2-large", "microsoft/Florence-2-large", 4, {"trust_remote_code": True, "dtype": "float32", "task_prompt": "<OCR>"}, "ocr"),
+    ("hf", "Florence-2", "Florence-2-base", "florence-community/Florence-2-base", 2, {"dtype": "float32", "task_prompt": "<OCR>"}, "ocr"),
+    ("hf", "Florence-2", "Florence-2-large", "florence-community/Florence-2-large", 4, {"dtype": "float32", "task_prompt": "<OCR>"}, "ocr"),
     ("hf", "GOT-OCR2", "GOT-OCR-2.0", "stepfun-ai/GOT-OCR-2.0-hf", 4, {"dtype": "bfloat16", "task_prompt": "ocr"}, "ocr"),
 ]
 

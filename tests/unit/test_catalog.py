@@ -57,3 +57,30 @@ def test_first_listed_framework_is_the_default():
 
     rows = [CatalogRow(framework=f, model_name="m", class_name="echo") for f in ("hf", "vllm")]
     assert Catalog(rows).get("m").framework == "hf"
+
+
+def test_embedded_catalog_covers_the_open_leaderboard_families():
+    catalog = load_catalog(include_plugins=False)
+    rows = list(catalog)
+    assert len(rows) >= 50
+    families = {row.model_family for row in rows}
+    for family in ("Qwen2-VL", "Qwen2.5-VL", "Qwen3-VL", "InternVL2", "InternVL2.5", "InternVL3", "MiniCPM-V",
+                   "LLaVA-1.5", "LLaVA-NeXT", "LLaVA-OneVision", "Idefics3", "SmolVLM", "PaliGemma2",
+                   "Phi-3.5-vision", "Phi-4-multimodal", "Gemma3", "Llama-3.2-Vision", "Pixtral", "Molmo",
+                   "DeepSeek-VL2", "Florence-2", "GOT-OCR2", "Tesseract"):
+        assert family in families, family
+
+
+def test_every_embedded_row_resolves_to_a_model_class_and_valid_params():
+    from vlmbench.models.hf.settings import parse_settings
+    from vlmbench.registry import resolve_model_class
+
+    for row in load_catalog(include_plugins=False):
+        cls = resolve_model_class(row.class_path)  # vLLM itself is imported only when a model loads
+        assert cls.__name__ == row.class_name
+        if row.framework in ("hf", "vllm", "vllm-server"):
+            org, _, name = (row.weights or "").partition("/")
+            assert org and name and " " not in row.weights, row.model_name
+            assert row.docker_image and row.gpu_memory_gb > 0
+        if row.framework == "hf":
+            parse_settings(row.params, row.model_name)
