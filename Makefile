@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench docker bench-docker clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	./scripts/install-system-deps.sh
@@ -29,6 +29,15 @@ test: install
 bench: install
 	$(PY) benchmarks/runner_overhead.py
 	$(PY) benchmarks/batch_throughput.py
+
+# A local Docker Engine, the base image made without a registry, and the CPU image.
+docker: install
+	bash scripts/docker-engine.sh
+	bash scripts/make-base-image.sh
+	$(PY) -m vlmbench build-images cpu
+
+bench-docker: docker
+	$(PY) benchmarks/docker_overhead.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

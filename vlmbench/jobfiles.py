@@ -8,6 +8,7 @@ pydantic model and ``job.json`` carries a schema version.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -94,7 +95,7 @@ class JobSpec(BaseModel):
     dataset: DatasetRef
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     generation: GenerationParams = Field(default_factory=GenerationParams)
-    batch_size: int = Field(default=8, ge=1)
+    batch_size: int | None = Field(default=None, ge=1)  # None: the model's own max_batch_size
     image: str | None = None  # docker image, when an executor uses one
 
     def write(self, path: Path) -> None:
@@ -110,12 +111,24 @@ class JobSpec(BaseModel):
         if version != JOB_SCHEMA_VERSION:
             raise JobSpecError(
                 f"{path}: job schema version {version!r}, this worker reads version {JOB_SCHEMA_VERSION}",
-                hint="rebuild or pull the model's image so its vlmbench matches the host's",
+                hint=_version_hint(version, raw.get("image") if isinstance(raw, dict) else None),
             )
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
             raise JobSpecError(f"{path}: invalid job file: {exc.errors()[0]['msg']}") from None
+
+
+def _version_hint(version: object, image: str | None) -> str:
+    """Which side to update: the image (its worker is older) or the host."""
+    # Set by the docker executor: the tag the container was started from.
+    image = image or os.environ.get("VLMBENCH_IMAGE") or None
+    if isinstance(version, int) and version < JOB_SCHEMA_VERSION:
+        return "the host's vlmbench is older than this worker's: upgrade vlmbench on the host"
+    if image:
+        return (f"update the image {image} so its vlmbench matches the host's: "
+                "`vlmbench build-images` or `vlmbench pull-images`")
+    return "upgrade the vlmbench this worker runs so it matches the host's"
 
 
 class Prediction(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,6 @@ from vlmbench.prompts import read_prompt_collection
 from vlmbench.registry import module_is_importable
 
 DEFAULT_AGGREGATORS = ["general", "by_doc_type", "by_question_type"]
-DEFAULT_BATCH_SIZE = 8
 
 
 class PlannedJob(BaseModel):
@@ -59,6 +59,13 @@ class Plan(BaseModel):
     run_dir: Path
     executor: str
     jobs: list[PlannedJob]
+    image_digests: dict[str, str] = {}
+
+
+def images_of_rows(catalog: Catalog, rows: Iterable[RunRow]) -> list[str]:
+    """The image each run CSV row runs in: its docker_image cell, else the catalog's."""
+    images = [row.docker_image or catalog.get(row.model_name, row.framework).docker_image for row in rows]
+    return list(dict.fromkeys(filter(None, images)))
 
 
 def _location(config: RunConfig, row: RunRow, column: str) -> Location:
@@ -133,7 +140,7 @@ def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, 
     })
     spec = JobSpec(job_id=job_id, run_id=run_id, config_row=row.row, task=row.task, model=model,
                    dataset=dataset_ref, prompt=prompt, generation=generation,
-                   batch_size=row.batch_size or DEFAULT_BATCH_SIZE, image=image)
+                   batch_size=row.batch_size, image=image)
     question_types = {s.question_type or "" for s in samples}
     has_choices = any(s.choices for s in samples)
     return PlannedJob(
@@ -154,4 +161,5 @@ def build_plan(config: RunConfig, catalog: Catalog, *, executor: str, out: Path 
     for row in config.rows:
         job = _plan_job(config, row, catalog, run_id=run_id, image_of=image_of or {}, limit=limit, gpus=gpus or [])
         jobs.setdefault(job.job_id, job)  # two identical rows are one job
-    return Plan(run_id=run_id, config_path=config.path, run_dir=run_dir, executor=executor, jobs=list(jobs.values()))
+    return Plan(run_id=run_id, config_path=config.path, run_dir=run_dir, executor=executor,
+                jobs=list(jobs.values()), image_digests=image_of or {})

@@ -21,7 +21,7 @@ from vlmbench.errors import ExecutorError, VlmbenchError
 from vlmbench.executors import get_executor
 from vlmbench.fileio import write_atomic
 from vlmbench.jobfiles import JobStatus, now_iso
-from vlmbench.plan import Plan, PlannedJob, build_plan, check_run
+from vlmbench.plan import Plan, PlannedJob, build_plan, check_run, images_of_rows
 from vlmbench.progress import ProgressSink
 from vlmbench.evaluate import RunScores, score_run
 from vlmbench.worker import PREDICTIONS, STATUS
@@ -55,8 +55,10 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     catalog = load_catalog(options.catalogs)
     executor = get_executor(options.executor)
     check_run(config, catalog, needs_host_import=executor.needs_host_import)
+    # The image digest is part of each job id: a rebuilt image makes new jobs, never a stale reuse.
+    digests = executor.image_digests(images_of_rows(catalog, config.rows))
     plan = build_plan(config, catalog, executor=options.executor, out=options.out,
-                      limit=options.limit, gpus=options.gpus)
+                      limit=options.limit, gpus=options.gpus, image_of=digests)
     executor.check(plan.jobs)
     return plan
 
@@ -68,10 +70,12 @@ def _write_run_json(plan: Plan) -> None:
         "config": str(plan.config_path.resolve()),
         "executor": plan.executor,
         "vlmbench": __version__,
+        "images": plan.image_digests,
         "host": {"python": sys.version.split()[0], "platform": platform.platform(), "node": platform.node()},
         "jobs": [
             {"job_id": job.job_id, "config_row": job.run_row.model_dump(mode="json"),
              "catalog_row": job.catalog_row.model_dump(mode="json"), "image": job.spec.image,
+             "image_digest": plan.image_digests.get(job.spec.image or ""),
              "metrics": job.metrics, "aggregators": job.aggregators, "n_samples": job.n_samples,
              "dataset_root": str(job.dataset_root)}
             for job in plan.jobs

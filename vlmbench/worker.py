@@ -159,7 +159,7 @@ class Worker:
     def _predict(self, model: VisionLanguageModel, todo: list[Sample]) -> None:
         last_status = time.monotonic()
         with self.predictions_path.open("a", encoding="utf-8") as out:
-            for batch in _batches(self.root, todo, self.spec.batch_size):
+            for batch in _batches(self.root, todo, self.spec.batch_size or model.max_batch_size):
                 ready = [(sample, images) for sample, images, error in batch if error is None]
                 requests = [Request(prompt=self._prompt(sample), images=images, params=self.spec.generation,
                                     system_prompt=self.spec.prompt.system_prompt) for sample, images in ready]

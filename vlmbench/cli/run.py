@@ -22,11 +22,14 @@ def console() -> Console:
 
 
 def _plan_table(plan) -> Table:
+    from vlmbench.executors import get_executor
+
+    executor = get_executor(plan.executor)
     table = Table(title=f"plan {plan.run_id} → {plan.run_dir}", header_style="bold")
     for column in ("job", "model → class", "image", "dataset", "samples", "mounts", "GPUs", "metrics"):
         table.add_column(column, overflow="fold")
     for job in plan.jobs:
-        mounts = f"{job.dataset_root} (ro)\n{plan.run_dir / 'jobs' / job.job_id} (rw)"
+        mounts = "\n".join(executor.describe_mounts(job, plan.run_dir / "jobs" / job.job_id))
         table.add_row(job.job_id, f"{job.catalog_row.model_name}\n→ {job.spec.model.class_path}",
                       job.spec.image or "—" if plan.executor != "local" else "[dim]host python[/]",
                       job.spec.dataset.name, str(job.n_samples), mounts, ", ".join(job.gpus) or "—",

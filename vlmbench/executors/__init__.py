@@ -10,6 +10,7 @@ from vlmbench.executors.base import Executor
 # Imported on demand: the docker SDK is not needed to run locally.
 EXECUTORS: dict[str, str] = {
     "local": "vlmbench.executors.local:LocalExecutor",
+    "docker": "vlmbench.executors.docker:DockerExecutor",
 }
 
 

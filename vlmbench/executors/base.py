@@ -25,6 +25,14 @@ class Executor(ABC):
     #: Whether model classes must be importable on the host (not so in containers).
     needs_host_import: ClassVar[bool] = True
 
+    def describe_mounts(self, job: PlannedJob, job_dir: Path) -> list[str]:
+        """What a job reads and writes, for `vlmbench run --dry-run`."""
+        return [f"{job.dataset_root} (ro)", f"{job_dir} (rw)"]
+
+    def image_digests(self, images: Sequence[str]) -> dict[str, str]:
+        """image -> digest for the images jobs run in; none when jobs run in no image."""
+        return {}
+
     def __init__(self) -> None:
         self.stopping = threading.Event()
 

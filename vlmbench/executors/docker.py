@@ -1,0 +1,204 @@
+"""The docker executor: each job's worker runs in a container of the model's image.
+
+The container runs ``vlmbench worker /job/job.json`` as the invoking
+user's uid:gid (so its files are the user's), sees only its job directory
+(read-write), its dataset (read-only), local weights (read-only) and the
+shared weights cache, and gets only an allow-list of environment
+variables. GPUs come from a slot scheduler (see :mod:`vlmbench.docker.gpus`).
+A timeout or Ctrl-C stops the container (SIGTERM, so the worker records
+what it did), kills it after a grace period, and the container is always
+removed; every container carries run and job labels so leftovers of a
+killed host are found and removed before the job runs again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from vlmbench.docker.engine import NVIDIA_HINT, connect, has_nvidia_runtime, image_digests, image_exists
+from vlmbench.docker.gpus import GpuRequest, GpuSlots, gpu_request
+from vlmbench.docker.jobs import LABEL_JOB, LABEL_RUN, ContainerJob, hf_cache_dir, labels
+from vlmbench.docker.names import how_to_get
+from vlmbench.errors import ExecutorError, Problem
+from vlmbench.executors.base import Executor
+from vlmbench.executors.local import finalize_status, log_tail
+from vlmbench.jobfiles import JobStatus, now_iso
+from vlmbench.plan import PlannedJob
+from vlmbench.progress import LineCounter, ProgressSink
+from vlmbench.worker import PREDICTIONS, STATUS
+
+POLL_S = 0.25
+TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
+MEMORY_VARIABLE = "VLMBENCH_DOCKER_MEMORY"  # a cap per container, e.g. 16g
+KILLED_EXIT_CODE = 137  # 128 + SIGKILL
+
+
+def _request_of(job: PlannedJob) -> GpuRequest:
+    return gpu_request(job.run_row.gpus, job.gpus)
+
+
+class DockerExecutor(Executor):
+    name = "docker"
+    needs_host_import = False
+
+    def __init__(self, timeout_s: float | None = None, stop_grace_s: float = 10.0, user: str | None = None,
+                 cache_dir: Path | None = None, memory: str | None = None) -> None:
+        super().__init__()
+        env_timeout = os.environ.get(TIMEOUT_VARIABLE)
+        self.timeout_s = timeout_s if timeout_s is not None else (float(env_timeout) if env_timeout else None)
+        self.memory = memory or os.environ.get(MEMORY_VARIABLE) or None
+        self.stop_grace_s = stop_grace_s
+        self.user = user or f"{os.getuid()}:{os.getgid()}"
+        self.cache_dir = cache_dir
+        self.slots = GpuSlots()
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def check(self, jobs: Sequence[PlannedJob]) -> None:
+        """No engine, a missing image, GPUs without the NVIDIA runtime: said before anything starts."""
+        client = self.client
+        problems: list[Problem] = []
+        by_image: dict[str, list[str]] = {}
+        for job in jobs:
+            if not job.spec.image:
+                problems.append(Problem(f"model {job.catalog_row.model_name!r} (row {job.spec.config_row}) has "
+                                        "no docker_image", hint="set one in the catalog or the run CSV's "
+                                                                "docker_image column"))
+            else:
+                by_image.setdefault(job.spec.image, []).append(str(job.spec.config_row))
+        for image, rows in by_image.items():
+            if not image_exists(client, image):
+                problems.append(Problem(f"image {image} (row {', '.join(rows)}) is not in the Docker Engine",
+                                        hint=how_to_get(image)))
+        if problems:
+            raise ExecutorError.from_problems(problems)
+        gpu_jobs = [job for job in jobs if _request_of(job).wants_gpu]
+        if gpu_jobs and not has_nvidia_runtime(client):
+            rows = ", ".join(str(job.spec.config_row) for job in gpu_jobs)
+            raise ExecutorError(f"GPUs are asked for (row {rows}) but the Docker Engine has no NVIDIA runtime",
+                                hint=NVIDIA_HINT)
+
+    def describe_mounts(self, job: PlannedJob, job_dir: Path) -> list[str]:
+        return ContainerJob(job.spec, job_dir, job.dataset_root, hf_cache_dir(create=False)).describe_mounts()
+
+    def image_digests(self, images: Sequence[str]) -> dict[str, str]:
+        return image_digests(images, self.client)
+
+    def remove_containers(self, **label_values: str) -> int:
+        """Remove vlmbench's containers carrying these labels (e.g. run_id=...); how many went."""
+        names = {"run_id": LABEL_RUN, "job_id": LABEL_JOB}
+        filters = {"label": [f"{names[key]}={value}" for key, value in label_values.items()]}
+        gone = 0
+        for container in self.client.containers.list(all=True, filters=filters):
+            container.remove(force=True)
+            gone += 1
+        return gone
+
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
+        # A container left by a host that was killed outright would write to the same files.
+        self.remove_containers(run_id=job.spec.run_id, job_id=job.job_id)
+        request = _request_of(job)
+        progress.start(job.job_id, job.label, job.n_samples)
+        with self.slots.hold(request, self.stopping) as devices:
+            if devices is None or self.stopping.is_set():
+                return finalize_status(job_dir, 130, stopped=True)
+            return self._run_container(job, job_dir, devices, progress)
+
+    def _run_container(self, job: PlannedJob, job_dir: Path, devices: Sequence[str],
+                       progress: ProgressSink) -> JobStatus:
+        import docker
+
+        target = ContainerJob(job.spec, job_dir, job.dataset_root, self.cache_dir or hf_cache_dir())
+        target.write_job_json()
+        try:
+            container = self.client.containers.create(
+                job.spec.image, entrypoint=["vlmbench", "worker"], command=["/job/job.json"],
+                user=self.user, environment=target.environment(), mounts=target.docker_mounts(),
+                device_requests=target.device_requests(devices), labels=labels(job.spec.run_id, job.job_id),
+                working_dir="/job", init=True, shm_size="2g", mem_limit=self.memory, detach=True,
+                name=f"vlmbench-{job.job_id}-{os.getpid()}")
+        except docker.errors.ImageNotFound:
+            raise ExecutorError(f"image {job.spec.image} is not in the Docker Engine",
+                                hint=how_to_get(job.spec.image)) from None
+        except docker.errors.APIError as exc:
+            raise _refused(job, devices, exc) from None
+        try:
+            try:
+                container.start()
+            except docker.errors.APIError as exc:  # e.g. no driver for the GPU DeviceRequest
+                raise _refused(job, devices, exc) from None
+            return self._supervise(container, job, job_dir, progress)
+        finally:
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                pass  # already removed from outside; _supervise said so
+
+    def _supervise(self, container, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
+        import docker
+
+        counter = LineCounter(job_dir / PREDICTIONS)
+        stopped = timed_out = False
+        started = time.monotonic()
+        logger = threading.Thread(target=_stream_logs, args=(container, job_dir / "worker.log"),
+                                  name=f"logs-{job.job_id}", daemon=True)
+        logger.start()
+        while True:
+            try:
+                container.reload()
+            except docker.errors.NotFound:
+                raise ExecutorError(f"the container of job {job.job_id} was removed from outside vlmbench") from None
+            if container.status in ("exited", "dead"):
+                break
+            progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
+            if self.stopping.is_set() and not stopped:
+                stopped = True
+                container.stop(timeout=int(self.stop_grace_s))  # SIGTERM, SIGKILL after the grace
+            elif self.timeout_s and time.monotonic() - started > self.timeout_s and not timed_out:
+                timed_out = True
+                container.stop(timeout=int(self.stop_grace_s))
+            time.sleep(POLL_S)
+        logger.join(timeout=5)
+        progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
+        state = container.attrs["State"]
+        return _final_status(job_dir, int(state.get("ExitCode", -1)), oom=bool(state.get("OOMKilled")),
+                             stopped=stopped, timed_out=timed_out, timeout_s=self.timeout_s)
+
+
+def _refused(job: PlannedJob, devices: Sequence[str], exc: Exception) -> ExecutorError:
+    reason = getattr(exc, "explanation", None) or str(exc)
+    return ExecutorError(f"the Docker Engine refused to run {job.spec.image} for job {job.job_id}: {reason}",
+                         hint=NVIDIA_HINT if devices else None)
+
+
+def _stream_logs(container, path: Path) -> None:
+    with path.open("ab") as log:
+        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
+            log.write(chunk)
+            log.flush()
+
+
+def _final_status(job_dir: Path, exit_code: int, *, oom: bool, stopped: bool, timed_out: bool,
+                  timeout_s: float | None) -> JobStatus:
+    """As for a local worker, plus what only the engine knows: timeouts and outside kills."""
+    if stopped or oom or not (timed_out or exit_code == KILLED_EXIT_CODE):
+        return finalize_status(job_dir, exit_code, oom=oom, stopped=stopped)
+    status = JobStatus.read(job_dir / STATUS)
+    if timed_out:
+        reason = f"timed out after {timeout_s:g}s (stopped, then killed)"
+    else:
+        reason = "container killed (SIGKILL, exit 137: `docker kill`, or the kernel's OOM killer outside the container)"
+    tail = log_tail(job_dir / "worker.log")
+    status.state, status.exit_code, status.finished_at = "failed", exit_code, now_iso()
+    status.error = f"{reason}: {tail}" if tail else reason
+    status.write(job_dir / STATUS)
+    return status
