@@ -19,6 +19,7 @@ ADAPTERS = {  # framework -> (python_package, module, class_name, image)
     "vllm": ("vlmbench", "models.vllm_engine", "VLLMModel", VLLM),
     "vllm-server": ("vlmbench", "models.vllm_engine", "VLLMServerModel", VLLM),
     "openai": ("vlmbench", "models.openai_api", "OpenAICompatibleModel", CPU),
+    "baseline": ("vlmbench", "models.baselines", "MajorityAnswer", CPU),
 }
 
 QWEN_PIXELS = {"min_pixels": 256 * 28 * 28, "max_pixels": 1280 * 28 * 28}
@@ -32,6 +33,7 @@ MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
     ("tesseract", "Tesseract", "tesseract-rus-eng", "", 0, {"lang": "rus+eng", "psm": "block"}, "ocr"),
     ("tesseract", "Tesseract", "tesseract-eng", "", 0, {"lang": "eng", "psm": "block"}, "ocr"),
     ("tesseract", "Tesseract", "tesseract-rus", "", 0, {"lang": "rus", "psm": "block"}, "ocr"),
+    ("baseline", "Baseline", "majority-easy-vqa", "easy-vqa-train", 0, {}, "vqa"),
     # Qwen-VL
     ("hf", "Qwen2-VL", "Qwen2-VL-2B-Instruct", "Qwen/Qwen2-VL-2B-Instruct", 8, {**BF16, **QWEN_PIXELS}, "vqa|ocr|doc"),
     ("hf", "Qwen2-VL", "Qwen2-VL-7B-Instruct", "Qwen/Qwen2-VL-7B-Instruct", 20, {**BF16, **QWEN_PIXELS}, "vqa|ocr|doc"),

@@ -30,6 +30,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "openai-compatible": "vlmbench.models.openai_api:OpenAICompatibleModel",
     "vllm": "vlmbench.models.vllm_engine:VLLMModel",
     "vllm-server": "vlmbench.models.vllm_engine:VLLMServerModel",
+    "majority": "vlmbench.models.baselines:MajorityAnswer",
 }
 
 _registered: dict[str, type[VisionLanguageModel]] = {}
