@@ -36,6 +36,7 @@ class RunOptions:
     limit: int | None = None
     resume: bool = True
     catalogs: Sequence[Path] = ()
+    timeout_s: float | None = None  # per job
 
 
 @dataclass
@@ -53,7 +54,7 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     """Everything `run` checks before it starts; makes bundled datasets, starts nothing."""
     config = read_run_config(config_path)
     catalog = load_catalog(options.catalogs)
-    executor = get_executor(options.executor)
+    executor = get_executor(options.executor, options.timeout_s)
     check_run(config, catalog, needs_host_import=executor.needs_host_import)
     # The image digest is part of each job id: a rebuilt image makes new jobs, never a stale reuse.
     digests = executor.image_digests(images_of_rows(catalog, config.rows))
@@ -99,7 +100,7 @@ def _is_finished(job: PlannedJob, job_dir: Path) -> bool:
 
 
 def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
-    executor = get_executor(options.executor)
+    executor = get_executor(options.executor, options.timeout_s)
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     _write_run_json(plan)
     to_run, statuses = [], {}

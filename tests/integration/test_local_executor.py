@@ -67,3 +67,19 @@ def test_parallel_jobs_run_at_the_same_time(tmp_path, text_dataset):
     assert len(statuses) == 3
     # Each job sleeps 6 s; all three must have started before the first one finished.
     assert max(s["started_at"] for s in statuses) < min(s["finished_at"] for s in statuses)
+
+
+def test_a_job_past_its_time_limit_fails_with_the_reason_and_keeps_its_predictions(tmp_path, text_dataset):
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(CATALOG.replace("0.2", "0.5"))
+    config = tmp_path / "run.csv"
+    config.write_text(f"model_name,dataset,batch_size,metrics\nslow-echo,{text_dataset},1,exact_match\n")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "vlmbench", "run", str(config), "--out", str(out),
+                             "--catalog", str(catalog), "--timeout", "3"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    (job_dir,) = Path(out, "jobs").iterdir()
+    status = json.loads((job_dir / "status.json").read_text())
+    assert status["state"] == "failed" and "timed out after 3 s" in status["error"]
+    assert 1 <= len(read_predictions(job_dir / "predictions.jsonl")) < 12

@@ -54,13 +54,14 @@ def run(
     limit: Annotated[int | None, typer.Option(min=1, help="At most N samples per job.")] = None,
     resume: Annotated[bool, typer.Option(help="Skip done jobs and answered samples.")] = True,
     dry_run: Annotated[bool, typer.Option(help="Print the plan; start nothing.")] = False,
+    timeout: Annotated[float | None, typer.Option(min=1, help="Seconds a job may run before it is stopped.")] = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Plan jobs from the run CSV, run them, score, report."""
     from vlmbench.progress import RichRunProgress
     from vlmbench.runner import RunOptions, execute, validate
 
-    options = RunOptions(executor=executor, out=out, jobs=jobs, limit=limit, resume=resume,
+    options = RunOptions(executor=executor, out=out, jobs=jobs, limit=limit, resume=resume, timeout_s=timeout,
                          gpus=[g.strip() for g in gpus.split(",")] if gpus else [], catalogs=catalog or [])
     plan = validate(config, options)
     if dry_run:

@@ -14,11 +14,11 @@ EXECUTORS: dict[str, str] = {
 }
 
 
-def get_executor(name: str) -> Executor:
+def get_executor(name: str, timeout_s: float | None = None) -> Executor:
     if name not in EXECUTORS:
         raise ExecutorError(f"unknown executor {name!r}", hint=f"choose one of: {', '.join(EXECUTORS)}")
     module_name, class_name = EXECUTORS[name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)()
+    return getattr(importlib.import_module(module_name), class_name)(timeout_s=timeout_s)
 
 
 __all__ = ["EXECUTORS", "Executor", "get_executor"]

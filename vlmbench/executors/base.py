@@ -33,8 +33,9 @@ class Executor(ABC):
         """image -> digest for the images jobs run in; none when jobs run in no image."""
         return {}
 
-    def __init__(self) -> None:
+    def __init__(self, timeout_s: float | None = None) -> None:
         self.stopping = threading.Event()
+        self.timeout_s = timeout_s  # per job; None waits for ever
 
     def check(self, jobs: Sequence[PlannedJob]) -> None:  # noqa: B027 - most executors need no check
         """Raise an ExecutorError if these jobs cannot start here (before any folder is made)."""

@@ -47,9 +47,8 @@ class DockerExecutor(Executor):
 
     def __init__(self, timeout_s: float | None = None, stop_grace_s: float = 10.0, user: str | None = None,
                  cache_dir: Path | None = None, memory: str | None = None) -> None:
-        super().__init__()
         env_timeout = os.environ.get(TIMEOUT_VARIABLE)
-        self.timeout_s = timeout_s if timeout_s is not None else (float(env_timeout) if env_timeout else None)
+        super().__init__(timeout_s if timeout_s is not None else (float(env_timeout) if env_timeout else None))
         self.memory = memory or os.environ.get(MEMORY_VARIABLE) or None
         self.stop_grace_s = stop_grace_s
         self.user = user or f"{os.getuid()}:{os.getgid()}"

@@ -33,15 +33,18 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return " | ".join(line.strip() for line in text[-lines:])
 
 
-def finalize_status(job_dir: Path, exit_code: int, *, oom: bool = False, stopped: bool = False) -> JobStatus:
+def finalize_status(job_dir: Path, exit_code: int, *, oom: bool = False, stopped: bool = False,
+                    timed_out_s: float | None = None) -> JobStatus:
     """The worker's own status when it wrote a final one; else what the exit code tells."""
     status = JobStatus.read(job_dir / STATUS)
-    if status.state in ("done", "failed", "interrupted") and status.exit_code == exit_code:
+    if status.state in ("done", "failed", "interrupted") and status.exit_code == exit_code and not timed_out_s:
         return status
     status.exit_code = exit_code
     status.oom = oom
     status.finished_at = now_iso()
-    if stopped:
+    if timed_out_s is not None:
+        status.state, status.error = "failed", f"timed out after {timed_out_s:g} s (the job's time limit)"
+    elif stopped:
         status.state, status.error = "interrupted", "stopped by the user"
     elif exit_code == 0:
         status.state = "done"
@@ -70,10 +73,12 @@ class LocalExecutor(Executor):
             # A new session: Ctrl-C in the terminal reaches the host only, which then stops workers in order.
             process = subprocess.Popen(self.command(job_dir), stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-            stopped = False
+            started = time.monotonic()
+            stopped = timed_out = False
             while process.poll() is None:
                 progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
-                if self.stopping.is_set() and not stopped:
+                timed_out = self.timeout_s is not None and time.monotonic() - started > self.timeout_s
+                if (self.stopping.is_set() or timed_out) and not stopped:
                     stopped = True
                     process.terminate()
                     try:
@@ -82,4 +87,5 @@ class LocalExecutor(Executor):
                         process.kill()
                 time.sleep(POLL_S)
         progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
-        return finalize_status(job_dir, process.returncode, stopped=stopped)
+        return finalize_status(job_dir, process.returncode, stopped=stopped,
+                               timed_out_s=self.timeout_s if timed_out else None)
