@@ -22,6 +22,9 @@ ADAPTERS = {  # framework -> (python_package, module, class_name, image)
     "baseline": ("vlmbench", "models.baselines", "MajorityAnswer", CPU),
 }
 
+# Models small enough for the CPU image rather than their framework's GPU one.
+CPU_MODELS = {"easyvqa-tiny"}
+
 QWEN_PIXELS = {"min_pixels": 256 * 28 * 28, "max_pixels": 1280 * 28 * 28}
 BF16 = {"dtype": "bfloat16"}
 REMOTE = {"dtype": "bfloat16", "trust_remote_code": True}
@@ -34,6 +37,9 @@ MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
     ("tesseract", "Tesseract", "tesseract-eng", "", 0, {"lang": "eng", "psm": "block"}, "ocr"),
     ("tesseract", "Tesseract", "tesseract-rus", "", 0, {"lang": "rus", "psm": "block"}, "ocr"),
     ("baseline", "Baseline", "majority-easy-vqa", "easy-vqa-train", 0, {}, "vqa"),
+    # Trained by scripts/train_easyvqa_model.py and shipped in the package: answers for real, on a CPU.
+    ("hf", "LLaVA (easy-VQA)", "easyvqa-tiny", "vlmbench:models/easyvqa-tiny", 0,
+     {"dtype": "float32", "device": "cpu", "max_batch_size": 64}, "vqa"),
     # Qwen-VL
     ("hf", "Qwen2-VL", "Qwen2-VL-2B-Instruct", "Qwen/Qwen2-VL-2B-Instruct", 8, {**BF16, **QWEN_PIXELS}, "vqa|ocr|doc"),
     ("hf", "Qwen2-VL", "Qwen2-VL-7B-Instruct", "Qwen/Qwen2-VL-7B-Instruct", 20, {**BF16, **QWEN_PIXELS}, "vqa|ocr|doc"),
@@ -122,6 +128,7 @@ def main() -> None:
         writer.writerow(columns)
         for framework, family, name, weights, memory, params, tasks in MODELS:
             package, module, class_name, image = ADAPTERS[framework]
+            image = CPU if name in CPU_MODELS else image
             writer.writerow([framework, family, name, image, package, module, class_name, weights, "",
                              f"{memory:g}", json.dumps(params) if params else "", tasks])
     print(f"{len(MODELS)} rows -> {target}")

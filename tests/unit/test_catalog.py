@@ -73,12 +73,15 @@ def test_embedded_catalog_covers_the_open_leaderboard_families():
 
 def test_every_embedded_row_resolves_to_a_model_class_and_valid_params():
     from vlmbench.models.hf.settings import parse_settings
+    from vlmbench.models.packaged import resolve_packaged
     from vlmbench.registry import resolve_model_class
 
     for row in load_catalog(include_plugins=False):
         cls = resolve_model_class(row.class_path)  # vLLM itself is imported only when a model loads
         assert cls.__name__ == row.class_name
-        if row.framework in ("hf", "vllm", "vllm-server"):
+        if row.weights and row.weights.startswith("vlmbench:"):
+            assert Path(resolve_packaged(row.weights), "config.json").is_file(), row.model_name
+        elif row.framework in ("hf", "vllm", "vllm-server"):
             org, _, name = (row.weights or "").partition("/")
             assert org and name and " " not in row.weights, row.model_name
             assert row.docker_image and row.gpu_memory_gb > 0
