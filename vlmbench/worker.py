@@ -168,7 +168,7 @@ class Worker:
                 results = iter(zip(answers, errors, strict=True))
                 per_sample = seconds / max(len(requests), 1)
                 lines = []
-                for sample, images, decode_error in batch:
+                for sample, _images, decode_error in batch:
                     answer, error = (None, decode_error) if decode_error else next(results)
                     lines.append(Prediction(id=sample.id, prompt=self._prompt(sample), answer=answer,
                                             latency_s=round(per_sample, 4), error=error).model_dump_json())
