@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -53,9 +52,6 @@ def test_tesseract_in_a_container_answers_as_the_local_worker(tmp_path, cpu_imag
     assert (tmp_path / "docker" / "results.csv").read_text().count("tesseract-eng") >= 1
 
 
-@pytest.mark.skipif(importlib.util.find_spec("vlmbench.testing.tiny_models") is None
-                    or importlib.util.find_spec("vlmbench.models.hf.adapter") is None,
-                    reason="the tiny model builder and the transformers adapter are not in this tree")
 def test_tiny_transformers_model_in_a_container_answers_as_the_local_worker(tmp_path, cpu_image,
                                                                             no_leftover_containers, text_dataset):
     from vlmbench.testing.tiny_models import build_tiny_model

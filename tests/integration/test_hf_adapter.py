@@ -13,9 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import transformers  # noqa: F401  (a missing install must fail, not skip)
 from PIL import Image
-
-pytest.importorskip("transformers")
 
 from tests.conftest import WORDS, make_text_dataset
 from vlmbench.errors import ModelLoadError

@@ -6,8 +6,7 @@ import hashlib
 import json
 
 import pytest
-
-pytest.importorskip("transformers")
+import transformers  # noqa: F401  (a missing install must fail, not skip)
 
 from vlmbench.testing import TINY_ARCHS, build_tiny_model
 

@@ -6,13 +6,12 @@ import builtins
 from collections import Counter
 from pathlib import Path
 
+import easy_vqa
 import pytest
 
 from vlmbench.datasets import load_dataset
 from vlmbench.datasets.easyvqa import question_type, write_easy_vqa
 from vlmbench.errors import DatasetError
-
-easy_vqa = pytest.importorskip("easy_vqa")
 
 
 def test_test_split_counts_types_and_images(tmp_path: Path) -> None:

@@ -20,9 +20,9 @@ def collapse(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def tesseract() -> Iterator[object]:
-    tesserocr = pytest.importorskip("tesserocr")
-    if not (TESSDATA / "rus.traineddata").is_file():
-        pytest.skip(f"no Russian Tesseract data in {TESSDATA}")
+    import tesserocr
+
+    assert (TESSDATA / "rus.traineddata").is_file(), f"no Russian Tesseract data in {TESSDATA}"
     # Tesseract's OpenMP threads slow it down tenfold on small machines; must be set before init.
     previous = os.environ.get("OMP_THREAD_LIMIT")
     os.environ["OMP_THREAD_LIMIT"] = "1"
