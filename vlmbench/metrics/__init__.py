@@ -1,10 +1,12 @@
 """Metrics: a registry of per-sample scores, aggregation with CIs, and job scoring.
 
-Importing this package registers the built-in metrics (text and multiple
-choice); it never imports torch, and pandas only when a job is scored.
+Importing this package registers the built-in metrics (text, multiple
+choice, VQA, BLEU/chrF, JSON fields, page order); it never imports torch,
+sacrebleu only when BLEU or chrF is computed, and pandas only when a job
+is scored.
 """
 
-from vlmbench.metrics import choice, text  # noqa: F401  (imported for registration)
+from vlmbench.metrics import choice, fields, order, text, translation, vqa  # noqa: F401  (registration)
 from vlmbench.metrics.aggregate import (
     AGGREGATORS,
     aggregate_scores,
@@ -13,6 +15,8 @@ from vlmbench.metrics.aggregate import (
     resolve_aggregator,
 )
 from vlmbench.metrics.choice import accuracy, extract_choice
+from vlmbench.metrics.fields import field_f1, field_precision, field_recall
+from vlmbench.metrics.order import kendall_tau, parse_order
 from vlmbench.metrics.registry import (
     MetricError,
     MetricSpec,
@@ -23,6 +27,8 @@ from vlmbench.metrics.registry import (
 from vlmbench.metrics.schema import ResultRow
 from vlmbench.metrics.scoring import default_metrics, score_job
 from vlmbench.metrics.text import anls, cer, exact_match, normalize_answer, wer
+from vlmbench.metrics.translation import bleu, chrf
+from vlmbench.metrics.vqa import normalize_vqa_answer, vqa_score
 
 __all__ = [
     "AGGREGATORS",
@@ -32,17 +38,26 @@ __all__ = [
     "accuracy",
     "aggregate_scores",
     "anls",
+    "bleu",
     "bootstrap_ci",
     "cer",
+    "chrf",
     "default_metrics",
     "exact_match",
     "extract_choice",
+    "field_f1",
+    "field_precision",
+    "field_recall",
     "get_metric",
+    "kendall_tau",
     "list_aggregators",
     "list_metrics",
     "normalize_answer",
+    "normalize_vqa_answer",
+    "parse_order",
     "register_metric",
     "resolve_aggregator",
     "score_job",
+    "vqa_score",
     "wer",
 ]

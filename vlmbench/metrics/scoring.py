@@ -22,7 +22,8 @@ _METRICS_BY_QUESTION_TYPE: dict[str, list[str]] = {
     "ocr": ["cer", "wer"],
     "field": ["anls", "exact_match"],
     "fields": ["anls", "exact_match"],
-    "fields_json": ["anls", "exact_match"],
+    # Whole-string scores of a JSON reply mostly measure its key order and spacing.
+    "fields_json": ["field_f1"],
     "json": ["anls", "exact_match"],
     "multiple_choice": ["accuracy"],
     "multi_choice": ["accuracy"],
@@ -30,7 +31,7 @@ _METRICS_BY_QUESTION_TYPE: dict[str, list[str]] = {
     "choice": ["accuracy"],
 }
 _FALLBACK_METRICS = ["exact_match", "anls"]
-_METRIC_ORDER = ["accuracy", "exact_match", "anls", "cer", "wer"]
+_METRIC_ORDER = ["accuracy", "exact_match", "anls", "field_f1", "cer", "wer"]
 
 
 def default_metrics(question_types: set[str]) -> list[str]:

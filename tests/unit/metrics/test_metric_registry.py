@@ -58,7 +58,7 @@ def test_unknown_metric_lists_close_matches():
 
 def test_unknown_metric_without_close_match_lists_known_ones():
     with pytest.raises(MetricError) as caught:
-        get_metric("bleurt_xxl")
+        get_metric("perplexity_xxl")
     assert "did you mean" not in str(caught.value)
     assert "cer" in str(caught.value) and "accuracy" in str(caught.value)
 

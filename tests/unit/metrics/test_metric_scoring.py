@@ -100,7 +100,7 @@ def test_multiple_choice_samples_default_to_accuracy():
     [
         ({"full_text"}, ["cer", "wer"]),
         ({"field"}, ["exact_match", "anls"]),
-        ({"fields_json"}, ["exact_match", "anls"]),
+        ({"fields_json"}, ["field_f1"]),
         ({"multiple_choice"}, ["accuracy"]),
         ({"", "multiple_choice"}, ["accuracy"]),
         ({"vqa"}, ["exact_match", "anls"]),
