@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from vlmbench.cli.console import console
 
 CatalogOption = Annotated[list[Path] | None, typer.Option("--catalog", help="Extra models.csv (repeatable).")]
 
@@ -54,7 +55,7 @@ def list_models(
         table.add_row(row.model_name, row.model_family, row.framework, row.class_path, row.weights or "",
                       f"{row.gpu_memory_gb:g}" if row.gpu_memory_gb is not None else "",
                       ", ".join(row.tasks), image)
-    Console().print(table)
+    console().print(table)
 
 
 def register(app: typer.Typer) -> None:

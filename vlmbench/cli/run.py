@@ -6,19 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from vlmbench.cli.console import console
 from vlmbench.cli.models import CatalogOption
 
 ConfigArg = Annotated[Path, typer.Argument(help="Run CSV: one row per job.")]
 RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by `vlmbench run`.")]
 
 
-
-def console() -> Console:
-    # Made per call, so the width follows the terminal (and COLUMNS) of this invocation.
-    return Console(soft_wrap=True)
 
 
 def _plan_table(plan) -> Table:
