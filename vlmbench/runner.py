@@ -17,7 +17,7 @@ from pathlib import Path
 from vlmbench import __version__
 from vlmbench.catalog import load_catalog
 from vlmbench.config import read_run_config
-from vlmbench.errors import ExecutorError, VlmbenchError
+from vlmbench.errors import ConfigError, Location, Problem
 from vlmbench.executors import get_executor
 from vlmbench.fileio import write_atomic
 from vlmbench.jobfiles import JobStatus, now_iso
@@ -61,6 +61,13 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     plan = build_plan(config, catalog, executor=options.executor, out=options.out,
                       limit=options.limit, gpus=options.gpus, image_of=digests)
     executor.check(plan.jobs)
+    missing = [job for job in plan.jobs if job.run_row.only_evaluate_metrics
+               and not (plan.run_dir / "jobs" / job.job_id / PREDICTIONS).exists()]
+    if missing:
+        raise ConfigError.from_problems([Problem(
+            f"only_evaluate_metrics is set but job {job.job_id} has no predictions in {plan.run_dir}",
+            Location(config_path, job.run_row.row, "only_evaluate_metrics"),
+            "run the job once without only_evaluate_metrics") for job in missing])
     return plan
 
 
@@ -107,9 +114,6 @@ def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = Non
     for job in plan.jobs:
         job_dir = _prepare_job_dir(plan, job, options.resume)
         if job.run_row.only_evaluate_metrics:
-            if not (job_dir / PREDICTIONS).exists():
-                raise ExecutorError(f"only_evaluate_metrics is set but {job_dir / PREDICTIONS} does not exist",
-                                    hint="run the job once without only_evaluate_metrics")
             statuses[job.job_id] = JobStatus(state="done")
         elif _is_finished(job, job_dir):
             statuses[job.job_id] = JobStatus.read(job_dir / STATUS)
@@ -130,4 +134,4 @@ def run(config_path: Path, options: RunOptions, progress: ProgressSink | None = 
     return execute(plan, options, progress)
 
 
-__all__ = ["RunOptions", "RunOutcome", "VlmbenchError", "execute", "run", "validate"]
+__all__ = ["RunOptions", "RunOutcome", "execute", "run", "validate"]
