@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench docker bench-docker clean
+.PHONY: install demo test bench docker bench-docker slurm clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	./scripts/install-system-deps.sh
@@ -35,6 +35,10 @@ docker: install
 	bash scripts/docker-engine.sh
 	bash scripts/make-base-image.sh
 	$(PY) -m vlmbench build-images cpu
+
+# A one-node Slurm cluster on this machine (munged, slurmctld, slurmd) for --executor slurm.
+slurm: install
+	bash scripts/slurm-cluster.sh
 
 bench-docker: docker
 	$(PY) benchmarks/docker_overhead.py

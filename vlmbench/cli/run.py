@@ -27,7 +27,7 @@ def _plan_table(plan) -> Table:
     for job in plan.jobs:
         mounts = "\n".join(executor.describe_mounts(job, plan.run_dir / "jobs" / job.job_id))
         table.add_row(job.job_id, f"{job.catalog_row.model_name}\n→ {job.spec.model.class_path}",
-                      job.spec.image or "—" if plan.executor != "local" else "[dim]host python[/]",
+                      job.spec.image or "—" if plan.executor == "docker" else "[dim]host python[/]",
                       job.spec.dataset.name, str(job.n_samples), mounts, ", ".join(job.gpus) or "—",
                       ", ".join(job.metrics))
     return table

@@ -11,6 +11,7 @@ from vlmbench.executors.base import Executor
 EXECUTORS: dict[str, str] = {
     "local": "vlmbench.executors.local:LocalExecutor",
     "docker": "vlmbench.executors.docker:DockerExecutor",
+    "slurm": "vlmbench.executors.slurm:SlurmExecutor",
 }
 
 

@@ -1,0 +1,189 @@
+"""The slurm executor: one sbatch job per planned job, on a real Slurm cluster.
+
+Each batch job runs the same worker as the local executor (see
+:mod:`vlmbench.slurm.script`), writing into its job directory, which must
+be on a path the nodes share with the host: progress is read from the
+growing predictions.jsonl, the outcome from the worker's status.json, and
+what only Slurm knows (a time limit, an OOM kill, a cancellation, a node
+failure) from the job's final Slurm state. Ctrl-C cancels every submitted
+job; a host killed outright leaves jobs that the next run of the same job
+directory cancels before it submits again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from vlmbench.errors import ExecutorError, Problem
+from vlmbench.executors.base import Executor
+from vlmbench.executors.local import finalize_status, log_tail
+from vlmbench.jobfiles import JobStatus, now_iso
+from vlmbench.plan import PlannedJob
+from vlmbench.progress import LineCounter, ProgressSink
+from vlmbench.slurm.commands import (
+    SlurmJobState,
+    cancel,
+    check_controller,
+    final_state,
+    queued_in,
+    submit,
+    would_accept,
+)
+from vlmbench.slurm.poller import QueuePoller
+from vlmbench.slurm.script import BatchJob, job_name
+from vlmbench.worker import PREDICTIONS, STATUS
+
+POLL_S = 0.5
+TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
+MAX_QUEUED_VARIABLE = "VLMBENCH_SLURM_MAX_QUEUED"
+DEFAULT_MAX_QUEUED = 100
+#: After scancel, how long to wait for Slurm to report the job ended (its KillWait is 30 s by default).
+CANCEL_WAIT_S = 90.0
+
+#: Final Slurm states the worker cannot report itself, and what they mean for a user.
+SLURM_FAILURES = {
+    "TIMEOUT": "reached its Slurm time limit (sbatch --time)",
+    "OUT_OF_MEMORY": "ran out of memory (Slurm OUT_OF_MEMORY: ask for more with VLMBENCH_SLURM_ARGS=--mem=...)",
+    "NODE_FAIL": "lost its node (Slurm NODE_FAIL)",
+    "BOOT_FAIL": "its node failed to boot (Slurm BOOT_FAIL)",
+    "PREEMPTED": "was preempted by Slurm",
+    "DEADLINE": "missed its Slurm deadline",
+    "CANCELLED": "was cancelled in Slurm outside vlmbench (scancel or an administrator)",
+}
+
+
+class SlurmExecutor(Executor):
+    name = "slurm"
+
+    def __init__(self, timeout_s: float | None = None) -> None:
+        env_timeout = os.environ.get(TIMEOUT_VARIABLE)
+        super().__init__(timeout_s if timeout_s is not None else (float(env_timeout) if env_timeout else None))
+        self.poller = QueuePoller(POLL_S)
+
+    def check(self, jobs: Sequence[PlannedJob]) -> None:
+        """No sbatch, no controller, or resources the cluster would refuse: said before anything starts."""
+        check_controller()
+        problems: list[Problem] = []
+        seen: dict[tuple[str, ...], str] = {}
+        for job in jobs:
+            args = tuple(BatchJob.of(job, Path.cwd(), self.timeout_s).resource_args())
+            if args in seen:
+                continue
+            seen[args] = refusal = would_accept([*args, "--wrap", "true"]) or ""
+            if refusal:
+                problems.append(Problem(f"Slurm would not run job {job.job_id} (row {job.spec.config_row}, "
+                                        f"sbatch {' '.join(args)}): {refusal}",
+                                        hint="check VLMBENCH_SLURM_PARTITION, VLMBENCH_SLURM_ACCOUNT, "
+                                             "VLMBENCH_SLURM_ARGS and the row's gpus against `sinfo`"))
+        if problems:
+            raise ExecutorError.from_problems(problems)
+
+    def describe_mounts(self, job: PlannedJob, job_dir: Path) -> list[str]:
+        batch = BatchJob.of(job, job_dir, self.timeout_s)
+        return [f"{job.dataset_root} (shared, ro)", f"{batch.job_dir} (shared, rw)",
+                f"sbatch {' '.join(batch.resource_args())}"]
+
+    def run_all(self, jobs: Sequence[tuple[PlannedJob, Path]], parallel: int = 1,
+                progress: ProgressSink | None = None) -> dict[str, JobStatus]:
+        # The cluster schedules: every job goes into the queue at once (up to a cap), whatever --jobs says.
+        cap = int(os.environ.get(MAX_QUEUED_VARIABLE) or DEFAULT_MAX_QUEUED)
+        return super().run_all(jobs, parallel=max(parallel, min(len(jobs), cap)), progress=progress)
+
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
+        batch = BatchJob.of(job, job_dir, self.timeout_s)
+        self._cancel_leftovers(batch)
+        progress.start(job.job_id, job.label, job.n_samples)
+        if self.stopping.is_set():
+            return finalize_status(job_dir, 130, stopped=True)
+        batch.write_script()
+        slurm_id = submit(batch.sbatch_args())
+        _note(job_dir, f"submitted as Slurm job {slurm_id}")
+        self.poller.watch(slurm_id)
+        try:
+            return self._supervise(job, job_dir, slurm_id, progress)
+        finally:
+            self.poller.forget(slurm_id)
+
+    def _cancel_leftovers(self, batch: BatchJob) -> None:
+        """Jobs of an earlier host, killed outright, would write to the same files."""
+        leftovers = queued_in(job_name(batch.job_id), str(batch.job_dir))
+        if not leftovers:
+            return
+        cancel(leftovers)
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        while queued_in(job_name(batch.job_id), str(batch.job_dir)) and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+
+    def _supervise(self, job: PlannedJob, job_dir: Path, slurm_id: str, progress: ProgressSink) -> JobStatus:
+        counter = LineCounter(job_dir / PREDICTIONS)
+        stopped = timed_out = False
+        running_since: float | None = None
+        cancelled_at: float | None = None
+        while True:
+            state = self.poller.state(slurm_id)
+            if state is None or state.finished:
+                break
+            if state.state == "RUNNING" and running_since is None:
+                running_since = time.monotonic()
+            progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
+            if cancelled_at is None:
+                if self.stopping.is_set():
+                    stopped = True
+                elif (self.timeout_s is not None and running_since is not None
+                      and time.monotonic() - running_since > self.timeout_s):
+                    timed_out = True
+                if stopped or timed_out:
+                    cancel([slurm_id])  # SIGTERM to the worker, which records what it did; SIGKILL after KillWait
+                    cancelled_at = time.monotonic()
+            elif time.monotonic() - cancelled_at > CANCEL_WAIT_S:
+                break  # Slurm is slow to confirm; the status below says what is known
+            time.sleep(POLL_S)
+        progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
+        return slurm_final_status(job_dir, slurm_id, final_state(slurm_id), stopped=stopped,
+                                  timed_out_s=self.timeout_s if timed_out else None)
+
+
+def _note(job_dir: Path, text: str) -> None:
+    """A line of the host's own in worker.log, beside what the batch job writes there."""
+    with (job_dir / "worker.log").open("a", encoding="utf-8") as log:
+        log.write(f"vlmbench host {now_iso()}: {text}\n")
+
+
+def slurm_final_status(job_dir: Path, slurm_id: str, state: SlurmJobState | None, *, stopped: bool = False,
+                       timed_out_s: float | None = None) -> JobStatus:
+    """The worker's status where it could tell; Slurm's final state where only Slurm knows."""
+    if stopped or timed_out_s is not None:
+        exit_code = state.exit_code if state and state.exit_code is not None else 130
+        return finalize_status(job_dir, exit_code, stopped=stopped, timed_out_s=timed_out_s)
+    if state is not None and state.state in SLURM_FAILURES:
+        status = JobStatus.read(job_dir / STATUS)
+        reason = f"Slurm job {slurm_id} {SLURM_FAILURES[state.state]}"
+        tail = log_tail(job_dir / "worker.log")
+        status.state, status.finished_at = "failed", now_iso()
+        status.exit_code = state.exit_code if state.exit_code else status.exit_code
+        status.oom = state.state == "OUT_OF_MEMORY"
+        status.error = f"{reason}: {tail}" if tail else reason
+        status.write(job_dir / STATUS)
+        return status
+    if state is None:
+        status = JobStatus.read(job_dir / STATUS)
+        if status.state in ("done", "failed", "interrupted"):
+            return status
+        status.state, status.finished_at = "failed", now_iso()
+        status.error = (f"Slurm job {slurm_id} left the queue and neither the controller nor sacct knows how it "
+                        "ended, and the worker wrote no final status (is the job directory on a shared path?)")
+        status.write(job_dir / STATUS)
+        return status
+    # "0:9" is a job killed by signal 9: never a success, whatever the first number says.
+    exit_code = -state.signal if state.signal else state.exit_code
+    if exit_code is None:
+        exit_code = 0 if state.state == "COMPLETED" else 1
+    worker_said = JobStatus.read(job_dir / STATUS).state in ("done", "failed", "interrupted")
+    status = finalize_status(job_dir, exit_code)
+    if status.state == "failed" and not worker_said and state.state != "COMPLETED":
+        status.error = f"Slurm job {slurm_id} {state.describe()}: {status.error}"
+        status.write(job_dir / STATUS)
+    return status

@@ -1,0 +1,103 @@
+"""One planned job as a Slurm batch job: its sbatch options and its batch script.
+
+The batch script runs the same worker as the local executor, with the
+host's Python (or ``VLMBENCH_SLURM_PYTHON``), so the job directory, the
+dataset and that Python must be on paths the compute nodes share with the
+host. The worker is ``exec``-ed so that scancel's SIGTERM reaches it
+directly and it records what it did before it stops.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vlmbench.docker.gpus import gpu_request
+from vlmbench.plan import PlannedJob
+
+PARTITION_VARIABLE = "VLMBENCH_SLURM_PARTITION"
+ACCOUNT_VARIABLE = "VLMBENCH_SLURM_ACCOUNT"
+EXTRA_ARGS_VARIABLE = "VLMBENCH_SLURM_ARGS"  # e.g. "--mem=32G --qos=short", added as they are
+PYTHON_VARIABLE = "VLMBENCH_SLURM_PYTHON"  # the Python on the nodes, when not the host's path
+SCRIPT_NAME = "slurm.sh"
+LOG_NAME = "worker.log"
+#: Slurm's own limit is a backstop after the host's (it counts whole minutes and may fire late).
+TIME_LIMIT_MARGIN_S = 60.0
+
+
+def job_name(job_id: str) -> str:
+    return f"vlmbench-{job_id}"
+
+
+def gpu_count(job: PlannedJob) -> int:
+    """Devices named in the row's gpus cell, else one from the --gpus pool; Slurm picks which."""
+    request = gpu_request(job.run_row.gpus, job.gpus)
+    return len(request.devices) if request.devices else (1 if request.pool else 0)
+
+
+def time_limit(timeout_s: float | None) -> str | None:
+    """sbatch --time in whole minutes, a margin past the host's own timeout."""
+    if timeout_s is None:
+        return None
+    return str(max(1, math.ceil((timeout_s + TIME_LIMIT_MARGIN_S) / 60)))
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """Everything sbatch is told about one job."""
+
+    job_id: str
+    run_id: str
+    job_dir: Path  # absolute, on a shared path
+    gpus: int = 0
+    time_minutes: str | None = None
+    partition: str | None = None
+    account: str | None = None
+    extra_args: tuple[str, ...] = field(default_factory=tuple)
+    python: str = sys.executable
+
+    @classmethod
+    def of(cls, job: PlannedJob, job_dir: Path, timeout_s: float | None) -> BatchJob:
+        return cls(job_id=job.job_id, run_id=job.spec.run_id, job_dir=job_dir.resolve(), gpus=gpu_count(job),
+                   time_minutes=time_limit(timeout_s),
+                   partition=os.environ.get(PARTITION_VARIABLE) or None,
+                   account=os.environ.get(ACCOUNT_VARIABLE) or None,
+                   extra_args=tuple(shlex.split(os.environ.get(EXTRA_ARGS_VARIABLE, ""))),
+                   python=os.environ.get(PYTHON_VARIABLE) or sys.executable)
+
+    def resource_args(self) -> list[str]:
+        """What the scheduler decides on: where and how long (also what `sbatch --test-only` checks)."""
+        args = ["--nodes=1", "--ntasks=1"]
+        if self.gpus:
+            args.append(f"--gres=gpu:{self.gpus}")
+        if self.time_minutes:
+            args.append(f"--time={self.time_minutes}")
+        if self.partition:
+            args.append(f"--partition={self.partition}")
+        if self.account:
+            args.append(f"--account={self.account}")
+        return args + list(self.extra_args)
+
+    def sbatch_args(self) -> list[str]:
+        # The name finds a job's leftovers; the comment finds a whole run's (`squeue -o %k`).
+        return [f"--job-name={job_name(self.job_id)}", f"--comment=vlmbench run {self.run_id}",
+                f"--chdir={self.job_dir}", f"--output={self.job_dir / LOG_NAME}", "--open-mode=append",
+                "--export=ALL", *self.resource_args(), str(self.job_dir / SCRIPT_NAME)]
+
+    def script(self) -> str:
+        worker = shlex.join([self.python, "-m", "vlmbench", "worker", str(self.job_dir / "job.json")])
+        return ("#!/bin/bash\n"
+                f"# vlmbench job {self.job_id} of run {self.run_id}, written by the slurm executor\n"
+                'echo "vlmbench: Slurm job ${SLURM_JOB_ID} on $(hostname) started $(date -Is)"\n'
+                "export PYTHONUNBUFFERED=1\n"
+                f"exec {worker}\n")
+
+    def write_script(self) -> Path:
+        path = self.job_dir / SCRIPT_NAME
+        path.write_text(self.script(), encoding="utf-8")
+        path.chmod(0o755)
+        return path
