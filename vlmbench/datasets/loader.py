@@ -39,6 +39,11 @@ class Dataset(BaseModel):
     fingerprint: str
 
 
+def _header_line(path: Path) -> str:
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        return handle.readline()
+
+
 def load_dataset(path: Path, name: str | None = None) -> Dataset:
     """Read a dataset folder (or its annotation file); every problem is a :class:`DatasetError`."""
     path = folder_of(Path(path).expanduser())
@@ -63,6 +68,8 @@ def load_dataset(path: Path, name: str | None = None) -> Dataset:
     is_csv = present[0] == ANNOTATION_CSV
     rows = csv_rows(annotation) if is_csv else jsonl_rows(annotation)
     id_column, image_column = ("data_index", "image_path") if is_csv else ("id", "images")
+    if is_csv and "data_index" not in _header_line(annotation):
+        id_column = "id"  # the CSV reader takes ids from an `id` column when there is no data_index
     check_image = ImagePathChecker(root, files)
     samples: list[Sample] = []
     problems: list[Problem] = []

@@ -375,3 +375,10 @@ def test_ten_thousand_samples_sharing_images_load(tmp_path: Path) -> None:
     dataset = load_dataset(tmp_path)
     assert len(dataset.samples) == 10_000
     assert dataset.samples[-1].images == ["img/499.png"] and dataset.samples[-1].doc_class == "c0"
+
+
+def test_duplicate_ids_in_an_id_column_name_that_column(tmp_path: Path) -> None:
+    (tmp_path / "annotation.csv").write_text("id;question;answer\n1;q;a\n1;q2;b\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(tmp_path)
+    assert "column 'id'" in str(caught.value) and "duplicate id '1'" in str(caught.value)
