@@ -102,9 +102,8 @@ class _Family:
     bos: str | None = None  # prepended to every encoded text, as Llama tokenizers do
 
 
-def train_tokenizer(special_tokens: list[str], bos: str | None = None, vocab_size: int = VOCAB_SIZE,
-                    corpus: list[str] | None = None) -> Any:
-    """A byte-level BPE `tokenizers.Tokenizer` trained on `corpus` (default: a small English and Russian one)."""
+def train_tokenizer(special_tokens: list[str], bos: str | None = None, vocab_size: int = VOCAB_SIZE) -> Any:
+    """A byte-level BPE `tokenizers.Tokenizer` trained on a small English and Russian corpus."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
     tokenizer = Tokenizer(models.BPE())
@@ -112,7 +111,7 @@ def train_tokenizer(special_tokens: list[str], bos: str | None = None, vocab_siz
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special_tokens, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tokenizer.train_from_iterator(corpus or list(_SENTENCES) * 20, trainer)
+    tokenizer.train_from_iterator(list(_SENTENCES) * 20, trainer)
     if bos:
         tokenizer.post_processor = processors.TemplateProcessing(
             single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, tokenizer.token_to_id(bos))])
