@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from vlmbench.datasets.schema import Sample
 from vlmbench.errors import VlmbenchError
 
 MetricFn = Callable[[str, Sample], float]
+# Many samples at once (rapidfuzz's batch functions, numpy): one float per pair, in order.
+BatchFn = Callable[[Sequence[str], Sequence[Sample]], "np.ndarray | Sequence[float]"]
 
 
 class MetricError(VlmbenchError):
@@ -23,17 +27,46 @@ class MetricError(VlmbenchError):
 
 
 @dataclass(frozen=True)
+class CorpusScore:
+    """A metric whose group figure is computed from pooled statistics, not a mean.
+
+    BLEU and chrF are defined over a corpus: the n-gram counts of every
+    sentence are summed, then one score is taken of the sums. ``stats``
+    gives each sample's additive statistics (n × k); ``score`` maps summed
+    statistics (k,) or a stack of them (r × k, e.g. bootstrap resamples)
+    to the score(s). Per-sample views keep the sentence-level function.
+    """
+
+    stats: Callable[[Sequence[str], Sequence[Sample]], np.ndarray]
+    score: Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
 class MetricSpec:
-    """A registered metric: its canonical name, function and direction."""
+    """A registered metric: its canonical name, function and direction.
+
+    ``fn`` scores one sample; ``batch``, when given, scores many at once and
+    must agree with ``fn`` (tests check it); ``corpus``, when given, makes
+    group figures corpus-level.
+    """
 
     name: str
     fn: MetricFn
     higher_is_better: bool = True
     description: str = ""
     aliases: tuple[str, ...] = ()
+    batch: BatchFn | None = None
+    corpus: CorpusScore | None = None
 
     def __call__(self, prediction: str, sample: Sample) -> float:
         return float(self.fn(prediction, sample))
+
+    def score_many(self, predictions: Sequence[str], samples: Sequence[Sample]) -> np.ndarray:
+        """One score per (prediction, sample) pair, batched when the metric can be."""
+        if self.batch is not None:
+            return np.asarray(self.batch(predictions, samples), dtype=float)
+        return np.fromiter((self.fn(p, s) for p, s in zip(predictions, samples, strict=True)),
+                           dtype=float, count=len(predictions))
 
 
 _METRICS: dict[str, MetricSpec] = {}  # canonical name → spec, in registration order
@@ -50,15 +83,22 @@ def register_metric(
     higher_is_better: bool = True,
     description: str = "",
     aliases: tuple[str, ...] = (),
+    *,
+    batch: BatchFn | None = None,
+    corpus: CorpusScore | None = None,
 ) -> Callable[[MetricFn], MetricFn]:
     """Register ``fn(prediction, sample) -> float`` under ``name`` (and ``aliases``).
+
+    ``batch`` and ``corpus`` are optional faster and corpus-level forms (see
+    :class:`MetricSpec`).
 
     Registering the same function again (a module reloaded by a test) is
     harmless; a different function under a taken name is a bug and raises.
     """
 
     def decorator(fn: MetricFn) -> MetricFn:
-        spec = MetricSpec(name, fn, higher_is_better, description or (fn.__doc__ or "").strip(), aliases)
+        spec = MetricSpec(name, fn, higher_is_better, description or (fn.__doc__ or "").strip(), aliases,
+                          batch=batch, corpus=corpus)
         for spelling in (name, *aliases):
             key = spelling_key(spelling)
             owner = _KEYS.get(key)

@@ -19,6 +19,13 @@ class ResultRow(BaseModel):
     value: float
     ci_low: float | None = None
     ci_high: float | None = None
-    n: int
-    n_errors: int = 0
+    n: int  # samples answered and scored: the value is their mean (or corpus score)
+    n_errors: int = 0  # samples whose prediction failed: left out of the value, never scored as wrong
+    n_total: int | None = None  # samples planned in the group: scored + failed + not yet predicted
+    coverage: float | None = None  # n / n_total; below 1 the value speaks for part of the group only
     higher_is_better: bool = True
+
+    @property
+    def complete(self) -> bool:
+        """Whether every planned sample of the group was answered (old rows without n_total count as complete)."""
+        return self.coverage is None or self.coverage >= 1.0

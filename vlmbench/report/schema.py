@@ -33,6 +33,9 @@ class JobSummary(BaseModel):
     p95_latency_s: float | None = None
     oom: bool = False
     error: str | None = None
+    # How the job's samples were chosen, for a reader: "all 9,673", "first 100 of 9,673",
+    # "200 of 9,673, seeded sample (seed 0) stratified by doc_class".
+    selection: str | None = None
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
