@@ -1,17 +1,26 @@
-"""Per-sample scores → group means with bootstrap confidence intervals.
+"""Per-sample scores → group figures with bootstrap confidence intervals.
 
 Aggregator names are VLMHyperBench's (``general``, ``by_doc_type``,
 ``by_question_type``, ``by_doc_question``, ``by_id``) so its run CSVs work
-unchanged; a few friendlier aliases map onto them.
+unchanged; a few friendlier aliases map onto them, and ``by_<column>``
+groups by any annotation column (``by_lang``).
+
+A group's figure speaks only for its answered samples: a failed sample is
+counted (``n_errors``) and lowers ``coverage``, never scored as a wrong
+answer. Means come with a percentile bootstrap interval; corpus metrics
+(BLEU, chrF) pool their statistics over the group and are bootstrapped the
+same way.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vlmbench.metrics.registry import MetricError, spelling_key, suggest
+from vlmbench.metrics.registry import CorpusScore, MetricError, spelling_key, suggest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,32 +40,63 @@ AGGREGATOR_ALIASES: dict[str, str] = {
     "by_sample": "by_id",
     "by_doc_class_question_type": "by_doc_question",
 }
+CUSTOM_PREFIX = "by_"
+_CUSTOM = re.compile(r"by[_\-\s:]+(?P<column>\S.*)", re.IGNORECASE)
 OVERALL_GROUP = "all"
-UNKNOWN_GROUP = "unknown"  # samples without a doc_class / question_type
+UNKNOWN_GROUP = "unknown"  # samples without a value in the grouping column
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
 CI_LEVEL = 0.95
+# A group of more samples is resampled as this many random blocks of near-equal
+# size (block sums are i.i.d. like the samples): the cost stays resamples × blocks
+# however large the group, and with one sample per block it is the plain bootstrap.
+MAX_BOOTSTRAP_BLOCKS = 2000
+_CHUNK_ELEMENTS = 4_000_000  # resamples × blocks drawn at once: bounds memory at ~100 MB
 
 
 def resolve_aggregator(name: str) -> str:
-    """The canonical name of an aggregator in any spelling (``By-Doc-Class`` → ``by_doc_type``)."""
+    """The canonical name of an aggregator in any spelling (``By-Doc-Class`` → ``by_doc_type``).
+
+    Any other ``by_<column>`` groups by that annotation column, unless it is
+    one typo away from a built-in name (``by_doc_typ`` is a mistake, not a column).
+    """
     key = spelling_key(name)
     for known in [*AGGREGATORS, *AGGREGATOR_ALIASES]:
         if spelling_key(known) == key:
             return AGGREGATOR_ALIASES.get(known, known)
+    match = _CUSTOM.fullmatch(name.strip())
+    names = [*AGGREGATORS, *AGGREGATOR_ALIASES]
+    near_miss = any(_similar(key, spelling_key(known)) for known in names)
+    if match and not near_miss:
+        return CUSTOM_PREFIX + match.group("column").strip()
     hint = suggest(name, list(AGGREGATORS), AGGREGATOR_ALIASES)
-    raise MetricError(f"unknown aggregator {name!r}", hint=hint)
+    raise MetricError(f"unknown aggregator {name!r}",
+                      hint=f"{hint}, or by_<column> for any annotation column")
+
+
+def _similar(a: str, b: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
 def list_aggregators() -> list[str]:
     return list(AGGREGATORS)
 
 
+def group_columns(aggregator: str) -> tuple[str, ...]:
+    """The sample fields or annotation columns an aggregator groups by."""
+    name = resolve_aggregator(aggregator)
+    if name in AGGREGATORS:
+        return AGGREGATORS[name]
+    return (name.removeprefix(CUSTOM_PREFIX),)
+
+
 def group_labels(scores: pd.DataFrame, aggregator: str) -> pd.Series:
-    """One group label per score row: "all", a doc_class, "doc_class/question_type", or an id."""
+    """One group label per score row: "all", a doc_class, "doc_class/question_type", an id, a value."""
     import pandas as pd
 
-    columns = AGGREGATORS[resolve_aggregator(aggregator)]
+    columns = group_columns(aggregator)
     if not columns:
         return pd.Series(OVERALL_GROUP, index=scores.index)
     parts = []
@@ -75,64 +115,151 @@ def bootstrap_ci(
     level: float = CI_LEVEL,
     seed: int = BOOTSTRAP_SEED,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap CI of the mean of each column of ``values`` (n × metrics).
-
-    Every metric shares the same resamples, drawn as per-sample counts so
-    one matrix product gives all resampled means (no n × resamples × metrics
-    array). The fixed seed makes a rerun reproduce results.csv exactly.
-    """
+    """Percentile bootstrap CI of the mean of each column of ``values`` (n × metrics)."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
-    n, m = values.shape
+    codes = np.zeros(len(values), dtype=np.intp)
+    _, low, high = _grouped_bootstrap(codes, 1, values, {}, resamples, level, seed)
+    return low[0], high[0]
+
+
+def _blocks(codes: np.ndarray, n_groups: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Assign each sample a block: (block id per sample, block count per group, first block per group).
+
+    Samples of a group are dealt round-robin, in a seeded random order, into
+    min(size, MAX_BOOTSTRAP_BLOCKS) blocks, so blocks are random and near-equal.
+    """
+    sizes = np.bincount(codes, minlength=n_groups)
+    n_blocks = np.minimum(sizes, MAX_BOOTSTRAP_BLOCKS)
+    first = np.concatenate([[0], np.cumsum(n_blocks)[:-1]])
+    order = np.lexsort((np.random.default_rng(seed + 1).random(len(codes)), codes))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.empty(len(codes), dtype=np.intp)
+    rank[order] = np.arange(len(codes)) - np.repeat(starts, sizes)
+    block = first[codes] + rank % np.maximum(n_blocks[codes], 1)
+    return block, n_blocks, first
+
+
+def _grouped_bootstrap(
+    codes: np.ndarray,
+    n_groups: int,
+    values: np.ndarray,
+    corpus: Mapping[int, tuple[CorpusScore, np.ndarray]],
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    level: float = CI_LEVEL,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Figure and CI of every (group, metric); groups of fewer than 2 samples get NaN bounds.
+
+    ``values`` is n × m (one column per metric); ``corpus`` maps a column
+    index to (scorer, n × k statistics) for metrics whose figure is the
+    score of pooled statistics rather than a mean. All metrics share the
+    resamples; groups are drawn together, in batches that bound memory.
+    """
+    m = values.shape[1]
+    sizes = np.bincount(codes, minlength=n_groups)
+    figures = np.full((n_groups, m), np.nan)
+    for j in range(m):
+        if j in corpus:
+            scorer, stats = corpus[j]
+            figure = np.asarray(scorer.score(_sum_rows(codes, stats, n_groups)), dtype=float)
+        else:
+            figure = np.bincount(codes, weights=values[:, j], minlength=n_groups) / np.maximum(sizes, 1)
+        figures[:, j] = np.where(sizes > 0, figure, np.nan)
+
+    low = np.full((n_groups, m), np.nan)
+    high = np.full((n_groups, m), np.nan)
+    resampled = np.flatnonzero(sizes >= 2)  # one sample has no spread to resample
+    if not len(resampled):
+        return figures, low, high
+    block, n_blocks, first = _blocks(codes, n_groups, seed)
+    # Per block: its sample count, then each metric's sum (or each corpus statistic's sum).
+    columns = [np.bincount(block, minlength=int(n_blocks.sum())).astype(float)]
+    layout: list[tuple[int, int]] = []  # metric → (first column, width)
+    for j in range(m):
+        own = corpus[j][1] if j in corpus else values[:, j : j + 1]
+        layout.append((len(columns), own.shape[1]))
+        columns += list(_sum_rows(block, own, int(n_blocks.sum())).T)
+    block_sums = np.stack(columns, 1)
     rng = np.random.default_rng(seed)
-    means = np.empty((resamples, m))
-    chunk = max(1, min(resamples, 4_000_000 // max(n, 1)))  # bounds memory at ~32 MB
+    tail = (1.0 - level) / 2.0
+    per_batch = max(1, 4_000_000 // (resamples * m))  # bounds the resampled figures at ~32 MB
+    for begin in range(0, len(resampled), per_batch):
+        groups = resampled[begin : begin + per_batch]
+        drawn = _draw(groups, n_blocks, first, block_sums, layout, corpus, resamples, rng)
+        lo, hi = np.quantile(drawn, [tail, 1.0 - tail], axis=0)
+        # A percentile interval can, for tiny skewed groups, miss the point
+        # estimate by a rounding; a reader expects value ∈ [low, high].
+        low[groups] = np.minimum(lo, figures[groups])
+        high[groups] = np.maximum(hi, figures[groups])
+    return figures, low, high
+
+
+def _sum_rows(codes: np.ndarray, rows: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column sums of ``rows`` (n × k) per code: n_groups × k."""
+    return np.stack([np.bincount(codes, weights=rows[:, k], minlength=n_groups) for k in range(rows.shape[1])], 1)
+
+
+def _draw(groups: np.ndarray, n_blocks: np.ndarray, first: np.ndarray, block_sums: np.ndarray,
+          layout: list[tuple[int, int]], corpus: Mapping[int, tuple[CorpusScore, np.ndarray]],
+          resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Resampled figures (resamples × groups × metrics): each group redraws its blocks with replacement."""
+    slot_group = np.repeat(np.arange(len(groups)), n_blocks[groups])  # one draw per block of each group
+    slot_first, slot_count = first[groups][slot_group], n_blocks[groups][slot_group]
+    drawn = np.empty((resamples, len(groups), len(layout)))
+    chunk = max(1, min(resamples, _CHUNK_ELEMENTS // len(slot_group)))
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
-        picks = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
-        counts = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n)
-        means[start : start + size] = counts @ values / n
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail], axis=0)
-    # A percentile interval can, for tiny skewed groups, miss the point
-    # estimate by a rounding; a reader expects value ∈ [low, high].
-    centre = values.mean(axis=0)
-    return np.minimum(low, centre), np.maximum(high, centre)
+        picks = slot_first + (rng.random((size, len(slot_group))) * slot_count).astype(np.intp)
+        target = (np.arange(size)[:, None] * len(groups) + slot_group).ravel()
+        pooled = np.stack([np.bincount(target, weights=block_sums[picks, c].ravel(), minlength=size * len(groups))
+                           for c in range(block_sums.shape[1])], -1).reshape(size, len(groups), -1)
+        for j, (column, width) in enumerate(layout):
+            if j in corpus:
+                drawn[start:start + size, :, j] = corpus[j][0].score(pooled[..., column : column + width])
+            else:
+                drawn[start:start + size, :, j] = pooled[..., column] / np.maximum(pooled[..., 0], 1)
+    return drawn
 
 
-def aggregate_scores(scores: pd.DataFrame, metrics: list[str], aggregator: str) -> pd.DataFrame:
-    """Mean of each metric per group, with its CI (groups of 2+) and error count.
+def aggregate_scores(
+    scores: pd.DataFrame,
+    metrics: list[str],
+    aggregator: str,
+    corpus: Mapping[str, tuple[CorpusScore, np.ndarray]] | None = None,
+) -> pd.DataFrame:
+    """Each metric's figure per group over the group's answered samples, with CI and counts.
 
-    ``scores`` has one row per sample: ``id``, ``doc_class``,
-    ``question_type``, ``error`` (bool) and one column per metric. Returns
-    columns ``group, metric, value, ci_low, ci_high, n, n_errors``.
+    ``scores`` has one row per planned sample: ``id``, the grouping columns,
+    ``error`` (the prediction failed), optionally ``answered`` (default: not
+    ``error``) and one column per metric. ``corpus`` maps a metric to its
+    corpus scorer and per-sample statistics (rows aligned with ``scores``);
+    ``by_id`` keeps the per-sample value. Returns columns ``group, metric,
+    value, ci_low, ci_high, n, n_errors, n_total``.
     """
     import pandas as pd
 
     codes, groups = pd.factorize(group_labels(scores, aggregator), sort=True)
-    values = scores[metrics].to_numpy(dtype=float).reshape(len(scores), len(metrics))
     n_groups = len(groups)
-    counts = np.bincount(codes, minlength=n_groups)
-    sums = np.zeros((n_groups, len(metrics)))
-    for j, column in enumerate(values.T):
-        sums[:, j] = np.bincount(codes, weights=column, minlength=n_groups)
-    means = sums / np.maximum(counts, 1)[:, None]
+    answered = (scores["answered"] if "answered" in scores else ~scores["error"]).to_numpy(dtype=bool)
     errors = np.bincount(codes, weights=scores["error"].to_numpy(dtype=float), minlength=n_groups)
-    low = np.full_like(means, np.nan)
-    high = np.full_like(means, np.nan)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    for g in np.flatnonzero(counts >= 2):  # one sample has no spread to resample
-        low[g], high[g] = bootstrap_ci(values[order[bounds[g] : bounds[g + 1]]])
+    totals = np.bincount(codes, minlength=n_groups)
+    values = scores.loc[answered, metrics].to_numpy(dtype=float).reshape(int(answered.sum()), len(metrics))
+    per_sample = resolve_aggregator(aggregator) == "by_id"
+    pooled = {metrics.index(name): (scorer, np.asarray(stats, dtype=float)[answered])
+              for name, (scorer, stats) in (corpus or {}).items() if name in metrics and not per_sample}
+    figures, low, high = _grouped_bootstrap(codes[answered], n_groups, values, pooled)
+    counts = np.bincount(codes[answered], minlength=n_groups)
     return pd.DataFrame(
         {
             "group": np.repeat(np.asarray(groups, dtype=object), len(metrics)),
             "metric": np.tile(np.asarray(metrics, dtype=object), n_groups),
-            "value": means.ravel(),
+            "value": figures.ravel(),
             "ci_low": low.ravel(),
             "ci_high": high.ravel(),
             "n": np.repeat(counts, len(metrics)),
             "n_errors": np.repeat(errors.astype(int), len(metrics)),
+            "n_total": np.repeat(totals, len(metrics)),
         }
     )

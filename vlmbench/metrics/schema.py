@@ -1,4 +1,4 @@
-"""One row of results.csv."""
+"""One row of results.csv, and one line of a job's scores.jsonl."""
 
 from __future__ import annotations
 
@@ -29,3 +29,17 @@ class ResultRow(BaseModel):
     def complete(self) -> bool:
         """Whether every planned sample of the group was answered (old rows without n_total count as complete)."""
         return self.coverage is None or self.coverage >= 1.0
+
+
+class SampleScore(BaseModel):
+    """One line of scores.jsonl: what a sample was asked to match, what came back, and each metric's value.
+
+    A sample whose prediction failed has its ``error`` and no scores: it
+    was not answered, so it is not scored as wrong.
+    """
+
+    id: str
+    reference: str
+    answer: str | None = None
+    error: str | None = None
+    scores: dict[str, float | None] = {}

@@ -46,20 +46,23 @@ def test_unknown_aggregator_suggests():
         resolve_aggregator("by_doc_typ")
 
 
-def test_general_is_one_group_of_everything():
+def test_general_is_one_group_of_everything_and_failed_samples_are_not_answers():
     out = aggregate_scores(scores_frame(), ["em", "cer"], "general")
     assert list(out["group"]) == ["all", "all"]
     assert list(out["metric"]) == ["em", "cer"]
-    assert out["value"].tolist() == pytest.approx([3 / 5, 1.75 / 5])
-    assert out["n"].tolist() == [5, 5]
+    # s2 failed: it is counted, not scored as a wrong answer
+    assert out["value"].tolist() == pytest.approx([3 / 4, 0.75 / 4])
+    assert out["n"].tolist() == [4, 4]
     assert out["n_errors"].tolist() == [1, 1]
+    assert out["n_total"].tolist() == [5, 5]
 
 
 def test_by_doc_type_groups_and_counts():
     out = aggregate_scores(scores_frame(), ["em"], "by_doc_class").set_index("group")
     assert set(out.index) == {"invoice", "receipt", "unknown"}
-    assert out.loc["invoice", "n"] == 3 and out.loc["invoice", "n_errors"] == 1
-    assert out.loc["invoice", "value"] == pytest.approx(2 / 3)
+    assert out.loc["invoice", "n"] == 2 and out.loc["invoice", "n_errors"] == 1
+    assert out.loc["invoice", "n_total"] == 3
+    assert out.loc["invoice", "value"] == pytest.approx(1.0)
     assert out.loc["receipt", "n"] == 1 and out.loc["receipt", "value"] == 1.0
     assert out.loc["unknown", "n"] == 1 and out.loc["unknown", "value"] == 0.0
     # a group of one has no spread to resample: no CI
@@ -71,7 +74,8 @@ def test_by_doc_question_joins_both_labels():
     out = aggregate_scores(scores_frame(), ["cer"], "by_doc_question").set_index("group")
     assert set(out.index) == {"invoice/field", "invoice/full_text", "receipt/field", "unknown/field"}
     assert out.loc["invoice/field", "n"] == 2
-    assert out.loc["invoice/full_text", "value"] == 1.0
+    # its only sample failed: no answer, no figure
+    assert out.loc["invoice/full_text", "n"] == 0 and np.isnan(out.loc["invoice/full_text", "value"])
 
 
 def test_by_question_type():
@@ -82,7 +86,8 @@ def test_by_question_type():
 def test_by_id_is_one_row_per_sample_without_ci():
     out = aggregate_scores(scores_frame(), ["em", "cer"], "by_id")
     assert len(out) == 10
-    assert (out["n"] == 1).all()
+    assert (out["n_total"] == 1).all()
+    assert out.set_index(["group", "metric"]).loc[("s2", "cer"), "n"] == 0
     assert out["ci_low"].isna().all()
     assert out.set_index(["group", "metric"]).loc[("s3", "cer"), "value"] == 0.5
 
@@ -134,4 +139,4 @@ def test_ten_thousand_samples_five_metrics_aggregate_correctly():
     by_doc = aggregate_scores(frame, metrics, "by_doc_type")
     by_id = aggregate_scores(frame, metrics, "by_id")
     assert len(general) == 5 and len(by_doc) == 20 and len(by_id) == 50_000
-    assert general["value"].tolist() == pytest.approx(frame[metrics].mean().tolist())
+    assert general["value"].tolist() == pytest.approx(frame.loc[~frame["error"], metrics].mean().tolist())

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from vlmbench.datasets.schema import Sample
 from vlmbench.jobfiles import Prediction
-from vlmbench.metrics import MetricError, default_metrics, score_job
+from vlmbench.metrics.schema import SampleScore
+from vlmbench.metrics import MetricError, default_metrics
+from vlmbench.metrics import score_job as score_job_full
+
+
+def score_job(*args, **kwargs):
+    return score_job_full(*args, **kwargs).rows
 
 META = dict(job_id="job1", model_name="tiny", framework="transformers", dataset="docs", task="fields")
 
@@ -32,11 +40,13 @@ def test_only_predicted_samples_are_scored():
     rows = score_job(samples(), predictions, ["exact_match"], ["general", "by_doc_type"], **META)
     general = rows_by(rows, "general", "exact_match")["all"]
     assert general.n == 2 and general.value == 1.0 and general.n_errors == 0
+    # two of four planned samples answered: the figure speaks for half the job
+    assert general.n_total == 4 and general.coverage == 0.5 and not general.complete
     by_doc = rows_by(rows, "by_doc_type", "exact_match")
     assert by_doc["invoice"].n == 1 and by_doc["receipt"].n == 1
 
 
-def test_errors_score_as_empty_and_are_counted():
+def test_failed_samples_are_counted_not_scored_as_wrong():
     predictions = [
         Prediction(id="a", prompt="p", answer="42"),
         Prediction(id="b", prompt="p", error="CUDA out of memory"),
@@ -45,10 +55,19 @@ def test_errors_score_as_empty_and_are_counted():
     ]
     rows = score_job(samples(), predictions, ["exact_match", "cer"], ["general", "by_id"], **META)
     general_em = rows_by(rows, "general", "exact_match")["all"]
-    assert general_em.value == pytest.approx(1 / 4) and general_em.n == 4 and general_em.n_errors == 3
+    assert general_em.value == 1.0 and general_em.n == 1 and general_em.n_errors == 3
+    assert general_em.coverage == pytest.approx(1 / 4)
     per_sample_cer = rows_by(rows, "by_id", "cer")
-    assert per_sample_cer["b"].value == 1.0 and per_sample_cer["d"].value == 1.0
+    assert math.isnan(per_sample_cer["b"].value) and per_sample_cer["b"].n_errors == 1
+    assert math.isnan(per_sample_cer["d"].value) and per_sample_cer["d"].n == 0
     assert per_sample_cer["a"].value == 0.0 and per_sample_cer["a"].n_errors == 0
+
+
+def test_a_model_that_failed_everywhere_has_no_figure():
+    predictions = [Prediction(id=s.id, prompt="p", error="RuntimeError: boom") for s in samples()]
+    rows = score_job(samples(), predictions, ["exact_match"], ["general"], **META)
+    assert len(rows) == 1 and math.isnan(rows[0].value)
+    assert (rows[0].n, rows[0].n_errors, rows[0].n_total, rows[0].coverage) == (0, 4, 4, 0.0)
 
 
 def test_rows_carry_job_metadata_and_canonical_names():
@@ -74,12 +93,64 @@ def test_no_predictions_no_rows():
     assert score_job(samples(), [], ["exact_match"], ["general"], **META) == []
 
 
+def test_per_sample_records_hold_reference_answer_error_and_each_metric():
+    predictions = [Prediction(id="a", prompt="p", answer="42"), Prediction(id="b", prompt="p", error="boom"),
+                   Prediction(id="c", prompt="p", answer="2024-05-04")]
+    records = list(score_job_full(samples(), predictions, ["exact_match", "cer"], ["general"], **META).records())
+    assert [r["id"] for r in records] == ["a", "b", "c"]  # d was never predicted
+    assert records[0] == {"id": "a", "reference": "42", "answer": "42", "error": None,
+                          "scores": {"exact_match": 1.0, "cer": 0.0}}
+    assert records[1]["error"] == "boom" and records[1]["scores"] == {}
+    assert records[2]["scores"]["exact_match"] == 0.0 and records[2]["scores"]["cer"] == pytest.approx(0.1)
+    for record in records:
+        SampleScore.model_validate(record)
+
+
+def test_group_by_any_annotation_column_with_intervals():
+    langs = [Sample(id=str(i), question="?", answer="yes", metadata={"Lang": "ru" if i % 3 else "en"})
+             for i in range(30)]
+    predictions = [Prediction(id=s.id, prompt="p", answer="yes" if int(s.id) % 2 else "no") for s in langs]
+    rows = rows_by(score_job(langs, predictions, ["exact_match"], ["by_lang"], **META), "by_lang", "exact_match")
+    assert set(rows) == {"ru", "en"}
+    assert rows["en"].n == 10 and rows["en"].value == pytest.approx(5 / 10)
+    assert rows["ru"].n == 20 and rows["ru"].value == pytest.approx(10 / 20)
+    assert rows["ru"].ci_low < rows["ru"].value < rows["ru"].ci_high
+
+
+def test_grouping_by_a_column_no_sample_has_is_refused_with_close_names():
+    predictions = [Prediction(id="a", prompt="p", answer="42")]
+    with pytest.raises(MetricError, match="no sample has the column 'page'") as caught:
+        score_job(samples(), predictions, ["exact_match"], ["by_page"], **META)
+    assert "doc_class" in caught.value.problems[0].hint
+
+
+def test_bleu_and_chrf_groups_are_corpus_level_samples_sentence_level():
+    import sacrebleu
+
+    docs = [Sample(id=str(i), question="?", answer=ref, doc_class="a" if i < 3 else "b")
+            for i, ref in enumerate(["the cat sat on the mat", "a quick brown fox", "hello there world",
+                                     "it is raining today", "we went home early"])]
+    hyps = ["the cat is on the mat", "a brown fox", "hello world", "it rains today", "we went home"]
+    predictions = [Prediction(id=s.id, prompt="p", answer=h) for s, h in zip(docs, hyps)]
+    rows = score_job(docs, predictions, ["bleu", "chrf"], ["general", "by_doc_type", "by_id"], **META)
+    refs = [s.answer for s in docs]
+    assert rows_by(rows, "general", "bleu")["all"].value == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score / 100)
+    assert rows_by(rows, "general", "chrf")["all"].value == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score / 100)
+    assert rows_by(rows, "by_doc_type", "bleu")["b"].value == pytest.approx(
+        sacrebleu.corpus_bleu(hyps[3:], [refs[3:]]).score / 100)
+    assert rows_by(rows, "by_id", "bleu")["1"].value == pytest.approx(sacrebleu.sentence_bleu(hyps[1], [refs[1]]).score / 100)
+    general = rows_by(rows, "general", "bleu")["all"]
+    assert general.ci_low <= general.value <= general.ci_high and general.ci_low < general.ci_high
+
+
 def test_unknown_metric_or_aggregator_fails_before_scoring():
     predictions = [Prediction(id="a", prompt="p", answer="42")]
     with pytest.raises(MetricError, match="unknown metric"):
         score_job(samples(), predictions, ["exact_match", "bleu9000"], ["general"], **META)
     with pytest.raises(MetricError, match="unknown aggregator"):
-        score_job(samples(), predictions, ["exact_match"], ["by_page"], **META)
+        score_job(samples(), predictions, ["exact_match"], ["pages"], **META)
+    with pytest.raises(MetricError, match="unknown aggregator 'by_doc_clas'"):  # a typo, not a column
+        score_job(samples(), predictions, ["exact_match"], ["by_doc_clas"], **META)
 
 
 def test_defaults_when_the_run_names_no_metrics():

@@ -37,7 +37,7 @@ def run():
         ]
         job_id = f"job{rank}"
         results += score_job(samples, predictions, ["anls", "cer"], ["general", "by_doc_type"], job_id=job_id,
-                             model_name=model, framework=framework, dataset="docs", task=None)
+                             model_name=model, framework=framework, dataset="docs", task=None).rows
         failed = rank == 2
         status = JobStatus(state="failed" if failed else "done", n_samples=20, wall_s=5.0 * (rank + 1),
                            error="CUDA error: device-side assert" if failed else None)
@@ -103,7 +103,7 @@ def test_single_cell_heatmaps_are_left_out(tmp_path):
     samples = [Sample(id=f"s{i}", question="q", answer="a", doc_class="invoice") for i in range(4)]
     predictions = [Prediction(id=s.id, prompt="p", answer="a", latency_s=0.1) for s in samples]
     results = score_job(samples, predictions, ["anls"], ["general", "by_doc_type"], job_id="j",
-                        model_name="m", framework="f", dataset="d", task=None)
+                        model_name="m", framework="f", dataset="d", task=None).rows
     jobs = [summarize_job("j", "m", "f", "d", None, JobStatus(state="done", wall_s=1.0), predictions)]
     html = write_report(tmp_path, results, jobs, title="one")[1].read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 2  # the anls bars and the latency chart
