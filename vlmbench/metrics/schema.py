@@ -34,7 +34,7 @@ class ResultRow(BaseModel):
 class SampleScore(BaseModel):
     """One line of scores.jsonl: what a sample was asked to match, what came back, and each metric's value.
 
-    A sample whose prediction failed has its ``error`` and no scores: it
+    A sample whose prediction failed has its ``error`` and null scores: it
     was not answered, so it is not scored as wrong.
     """
 

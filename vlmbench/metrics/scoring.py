@@ -10,7 +10,7 @@ predicted yet (an interrupted job) lowers coverage too.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,20 +103,37 @@ class JobScores:
     predictions: list[Prediction | None]  # aligned with samples; None: not predicted yet
     values: dict[str, np.ndarray]  # metric → one value per sample, NaN where not answered
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """One scores.jsonl record (a :class:`SampleScore` as a dict) per predicted sample.
+    def jsonl(self) -> str:
+        """scores.jsonl: one :class:`SampleScore` line per predicted sample (null scores if it failed).
 
-        Plain dicts, not models: a million lines must write in about a second.
+        Formatted column by column rather than through a model per line: a
+        million lines take about two seconds instead of ten.
         """
-        columns = [(name, column.tolist()) for name, column in self.values.items()]
-        for index, (sample, prediction) in enumerate(zip(self.samples, self.predictions)):
-            if prediction is None:
-                continue  # not predicted yet: nothing to show
-            answered = prediction.error is None and prediction.answer is not None
-            scores = {name: (None if value != value else value) for name, value in
-                      ((name, column[index]) for name, column in columns)} if answered else {}
-            yield {"id": sample.id, "reference": sample.answer, "answer": prediction.answer,
-                   "error": prediction.error, "scores": scores}
+        from json.encoder import encode_basestring  # JSON string literal, non-ASCII kept as is
+
+        kept = [i for i, prediction in enumerate(self.predictions) if prediction is not None]
+
+        def text(values: Iterable[str | None]) -> list[str]:
+            return ["null" if v is None else encode_basestring(v) for v in values]
+
+        def number(column: np.ndarray) -> list[str]:
+            return ["null" if v != v else repr(v) for v in column[kept].tolist()]
+
+        columns = [
+            text(self.samples[i].id for i in kept),
+            text(self.samples[i].answer for i in kept),
+            text(self.predictions[i].answer for i in kept),
+            text(self.predictions[i].error for i in kept),
+        ]
+        names = [encode_basestring(name) for name in self.values]
+        scores = [number(column) for column in self.values.values()]
+        lines = [
+            f'{{"id":{a},"reference":{b},"answer":{c},"error":{d},"scores":{{'
+            + ",".join(f"{name}:{value}" for name, value in zip(names, values)) + "}}\n"
+            for a, b, c, d, *values in zip(*columns, *scores)
+        ]
+        # Valid JSON may hold U+2028/U+2029 raw, but str.splitlines() and some editors break lines there.
+        return "".join(lines).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def score_job(

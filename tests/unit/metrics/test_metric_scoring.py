@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -96,11 +97,12 @@ def test_no_predictions_no_rows():
 def test_per_sample_records_hold_reference_answer_error_and_each_metric():
     predictions = [Prediction(id="a", prompt="p", answer="42"), Prediction(id="b", prompt="p", error="boom"),
                    Prediction(id="c", prompt="p", answer="2024-05-04")]
-    records = list(score_job_full(samples(), predictions, ["exact_match", "cer"], ["general"], **META).records())
+    text = score_job_full(samples(), predictions, ["exact_match", "cer"], ["general"], **META).jsonl()
+    records = [json.loads(line) for line in text.splitlines()]
     assert [r["id"] for r in records] == ["a", "b", "c"]  # d was never predicted
     assert records[0] == {"id": "a", "reference": "42", "answer": "42", "error": None,
                           "scores": {"exact_match": 1.0, "cer": 0.0}}
-    assert records[1]["error"] == "boom" and records[1]["scores"] == {}
+    assert records[1]["error"] == "boom" and records[1]["scores"] == {"exact_match": None, "cer": None}
     assert records[2]["scores"]["exact_match"] == 0.0 and records[2]["scores"]["cer"] == pytest.approx(0.1)
     for record in records:
         SampleScore.model_validate(record)
@@ -181,3 +183,12 @@ def test_multiple_choice_samples_default_to_accuracy():
 )
 def test_default_metrics(types, expected):
     assert default_metrics(types) == expected
+
+
+def test_per_sample_lines_keep_any_text_as_json():
+    tricky = [Sample(id='q"1', question="?", answer='счёт "№ 5"\n\\ end', doc_class="x")]
+    predictions = [Prediction(id='q"1', prompt="p", answer="\u2028 tab\there")]
+    (record,) = [json.loads(line) for line in score_job_full(tricky, predictions, ["cer"], ["general"], **META)
+                 .jsonl().splitlines()]
+    assert record["id"] == 'q"1' and record["reference"] == 'счёт "№ 5"\n\\ end'
+    assert record["answer"] == "\u2028 tab\there" and record["scores"]["cer"] > 0
