@@ -64,6 +64,9 @@ class PromptSpec(BaseModel):
     template: str = "{question}"
     system_prompt: str | None = None
     rules: list[PromptRule] = Field(default_factory=list)  # from a prompt collection
+    # For a sample with options whose template does not place them with {choices}:
+    # what stands in for {question}. A field, so that its wording is part of the job id.
+    choices_template: str = "{question}\n{choices}\nReply with only the letter of the correct option."
 
     def template_for(self, doc_class: str | None, question_type: str | None) -> str:
         """The most specific matching rule wins; the row's template is the fallback."""
@@ -76,9 +79,18 @@ class PromptSpec(BaseModel):
                 best, best_score = rule.template, score
         return best
 
-    def render(self, question: str, doc_class: str | None = None, question_type: str | None = None) -> str:
-        # str.replace, not str.format: prompts hold JSON examples with braces.
-        return self.template_for(doc_class, question_type).replace("{question}", question)
+    def render(self, question: str, doc_class: str | None = None, question_type: str | None = None,
+               choices: list[str] | None = None) -> str:
+        """The prompt for one sample; its ``choices`` are shown as lettered lines ("A. cat")."""
+        from vlmbench.prompts import fill_template, lettered_options  # prompts imports this module
+
+        template = self.template_for(doc_class, question_type)
+        if not choices:
+            return fill_template(template, question)
+        options = lettered_options(choices)
+        if "{choices}" not in template:
+            question = fill_template(self.choices_template, question, options)
+        return fill_template(template, question, options)
 
 
 class JobSpec(BaseModel):

@@ -135,7 +135,8 @@ class Worker:
         return model
 
     def _prompt(self, sample: Sample) -> str:
-        return self.spec.prompt.render(sample.question, sample.doc_class, sample.question_type)
+        # A multiple-choice sample's options reach the model as lettered lines.
+        return self.spec.prompt.render(sample.question, sample.doc_class, sample.question_type, sample.choices)
 
     def run(self) -> int:
         wall_start = time.perf_counter()
