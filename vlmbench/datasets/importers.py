@@ -50,6 +50,38 @@ def _tsv_rows(source: Path) -> Iterator[tuple[int, dict[str, str]]]:
         raise DatasetError("file not found", location=Location(source)) from None
 
 
+# What pandas, and so VLMEvalKit (pd.isna), reads as a missing option among
+# the spellings that reach TSVs: an empty cell (to_csv writes NaN so) and the
+# text of a NaN or None written with str(). Other pandas NA words ("NA",
+# "N/A", "null") can be real option texts and stay options.
+MISSING_CELLS = {"", "nan", "NaN", "None"}
+
+
+def _cell(row: dict[str, str | None], column: str) -> str:
+    """The cell's text, or "" when the cell is missing, empty or a written-out NaN/None."""
+    value = (row.get(column) or "").strip()
+    return "" if value in MISSING_CELLS else value
+
+
+def _options(source: Path, row_number: int, row: dict[str, str | None]) -> list[str]:
+    """The row's options in column order A, B, ...; a gap before a later option is refused."""
+    options: list[str] = []
+    gap: str | None = None
+    for letter in OPTION_LETTERS:
+        text = _cell(row, letter)
+        if not text:
+            gap = gap or letter
+            continue
+        if gap:
+            raise DatasetError(
+                f"option {letter} follows the empty option {gap}", location=Location(source, row_number, gap),
+                hint="lettering the options again would change which option the answer letter names; "
+                     "fill the empty option or move the later ones up and fix the answer",
+            )
+        options.append(text)
+    return options
+
+
 def _vlmevalkit_records(source: Path, images_dir: Path) -> Iterator[dict[str, Any]]:
     image_of_index: dict[str, str] = {}
     for row_number, row in _tsv_rows(source):
@@ -68,16 +100,20 @@ def _vlmevalkit_records(source: Path, images_dir: Path) -> Iterator[dict[str, An
             relative = f"images/{index}{_image_suffix(data)}"
             (images_dir.parent / relative).write_bytes(data)
         image_of_index[index] = relative
-        choices = [row[letter].strip() for letter in OPTION_LETTERS
-                   if letter in row and row[letter] is not None and row[letter].strip()]
+        choices = _options(source, row_number, row)
+        answer = (row.get("answer") or "").strip()
+        if choices and len(answer) == 1 and answer in OPTION_LETTERS[len(choices):]:
+            letters = ", ".join(OPTION_LETTERS[: len(choices)])
+            raise DatasetError(f"the answer {answer!r} names no option: the row has options {letters}",
+                               location=Location(source, row_number, "answer"))
         question = (row.get("question") or "").strip()
-        hint = (row.get("hint") or "").strip()
-        if hint and hint.lower() != "nan":
+        hint = _cell(row, "hint")
+        if hint:
             question = f"{hint}\n{question}"
         metadata = {key: value for key, value in row.items()
                     if key not in KNOWN_TSV_COLUMNS and key not in OPTION_LETTERS and value}
         yield {
-            "id": index, "images": [relative], "question": question, "answer": (row.get("answer") or "").strip(),
+            "id": index, "images": [relative], "question": question, "answer": answer,
             "choices": choices, "doc_class": row.get("category") or None,
             "question_type": "multiple_choice" if choices else (row.get("l2-category") or None),
             "split": row.get("split") or None, **({"metadata": metadata} if metadata else {}),
