@@ -8,6 +8,7 @@ import pytest
 
 from vlmbench.datasets.schema import Sample
 from vlmbench.metrics import get_metric, normalize_vqa_answer, vqa_score
+from vlmbench.metrics.vqa import textvqa_score
 
 
 def sample(answers: list[str] | None, answer: str = "unused") -> Sample:
@@ -51,6 +52,14 @@ def test_ten_annotators_match_the_official_subset_average(agreeing, expected):
         ("x-ray", "x ray"),
         ("  yes  ", "yes"),
         ("(none)", "0"),
+        ("3.", "3"),  # the official period rule only spares a period before a digit
+        (".5", ".5"),
+        ("a,b", "b"),  # a glued comma becomes a space, then "a" is an article
+        ("yes, sir", "yes sir"),  # a comma next to a space is deleted
+        ("1,000 (x-ray)", "1000 xray"),  # a comma between digits deletes every mark
+        ("im", "im"),  # the official table's "Im" key is capitalised, so never matches
+        ("somebody'd", "somebodyd"),  # the official table's reversed entry
+        ("yes" + "." * 40, "yes" + "." * 8),  # at most 32 periods go
     ],
 )
 def test_normalization(text, normalized):
@@ -77,3 +86,9 @@ def test_two_annotators_need_only_the_other_one():
 def test_registered_with_aliases():
     assert get_metric("VQA").name == "vqa_score"
     assert get_metric("vqa-score").higher_is_better
+
+
+def test_textvqa_score_tokenizes_like_evalai_first():
+    answers = ["john 's"] * 10
+    assert textvqa_score("John's", sample(answers)) == 1.0
+    assert vqa_score("John's", sample(answers)) == 0.0
