@@ -1,15 +1,33 @@
 """String metrics: exact match, CER, WER and ANLS.
 
-Each takes the model's raw answer and the sample, and returns one float
-per sample; averaging and confidence intervals happen in ``aggregate.py``.
+Each takes the model's raw answer and the sample and returns one float per
+sample; averaging and confidence intervals happen in ``aggregate.py``. Each
+also has a batch form (``MetricSpec.score_many``) that returns the same
+floats for many samples at once (CER and ANLS on rapidfuzz's
+multi-threaded ``cpdist``), so a million answers score in seconds.
+
+* ANLS is the DocVQA evaluation's, as lmms-eval and VLMEvalKit run it:
+  strings compared trimmed, lowercased, one space between words; the
+  Levenshtein distance divided by the longer of the two *raw* strings as
+  the script measures them (``len(s.upper())``); the best reference counts,
+  and a similarity below 0.5 scores 0 (exactly 0.5 keeps 0.5).
+* CER and WER are jiwer's (Levenshtein distance over characters or words
+  divided by the reference's length) after runs of whitespace are
+  collapsed to one space; an empty reference gives 0 for an empty answer
+  and 1 otherwise.
+* exact match compares NFKC, casefolded, whitespace-collapsed answers
+  without final sentence punctuation, against every accepted reference.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Sequence
+from itertools import chain, repeat
+from operator import attrgetter, contains, methodcaller
 
-import jiwer
+import numpy as np
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from vlmbench.datasets.schema import Sample
@@ -17,7 +35,7 @@ from vlmbench.metrics.registry import register_metric
 
 # Only sentence punctuation: a trailing "+" or ")" can be part of the answer ("C++").
 _TRAILING_PUNCTUATION = ".,;:!?…。"
-ANLS_THRESHOLD = 0.5  # DocVQA: an answer further than this from every reference scores 0
+ANLS_THRESHOLD = 0.5  # DocVQA: a best similarity below this scores 0
 
 
 def collapse_whitespace(text: str) -> str:
@@ -25,7 +43,7 @@ def collapse_whitespace(text: str) -> str:
 
 
 def normalize_answer(text: str) -> str:
-    """The form exact match compares: NFKC, trimmed, one space, casefolded, no final period."""
+    """The form exact match compares: NFKC, trimmed, one space, casefolded, no final ".,;:!?…。"."""
     text = collapse_whitespace(unicodedata.normalize("NFKC", text)).casefold()
     return text.rstrip(_TRAILING_PUNCTUATION + " ")
 
@@ -45,57 +63,191 @@ def reference_answers(sample: Sample) -> list[str]:
     return list(dict.fromkeys(answers))
 
 
+# Batch helpers chain C-level ``map`` calls: a Python function call per
+# string would cost as much as the edit distance itself.
+
+
+def _collapsed(texts: Sequence[str]) -> list[str]:
+    """:func:`collapse_whitespace` of each text.
+
+    Most texts are collapsed already: printable (every whitespace but " "
+    is not), no double space, no space at either end. C-level scans find
+    the others, cheaper than splitting and joining every text; the space
+    checks run per text only when the joined batch shows a suspect.
+    """
+    n = len(texts)
+    dirty = ~np.fromiter(map(str.isprintable, texts), dtype=bool, count=n)
+    joined = "\n".join(texts)  # a text with its own "\n" is unprintable, so dirty already
+    if "  " in joined or " \n" in joined or "\n " in joined or joined[:1] == " " or joined[-1:] == " ":
+        dirty |= np.fromiter(map(contains, texts, repeat("  ")), dtype=bool, count=n)
+        dirty |= np.fromiter(map(str.startswith, texts, repeat(" ")), dtype=bool, count=n)
+        dirty |= np.fromiter(map(str.endswith, texts, repeat(" ")), dtype=bool, count=n)
+    collapsed = list(texts)
+    for i in np.flatnonzero(dirty).tolist():
+        collapsed[i] = collapse_whitespace(collapsed[i])
+    return collapsed
+
+
+def _references_of(samples: Sequence[Sample]) -> tuple[list[str], np.ndarray | None]:
+    """All samples' references in one flat list, and which sample each belongs to.
+
+    The owner array is None when every sample has just its ``answer`` (the
+    common case, kept free of per-sample lists).
+    """
+    answers = list(map(attrgetter("answer"), samples))
+    if not any(map(attrgetter("choices"), samples)) and not any(
+            map(methodcaller("__contains__", "answers"), map(attrgetter("metadata"), samples))):
+        return answers, None
+    several = [i for i, sample in enumerate(samples) if sample.choices or "answers" in sample.metadata]
+    per_sample = [[answer] for answer in answers]
+    for i in several:
+        per_sample[i] = reference_answers(samples[i])
+    counts = np.fromiter(map(len, per_sample), dtype=np.intp, count=len(per_sample))
+    return list(chain.from_iterable(per_sample)), np.repeat(np.arange(len(samples)), counts)
+
+
+def _best_per_sample(values: np.ndarray, owner: np.ndarray | None) -> np.ndarray:
+    """The largest value of each sample's references (``owner`` is sorted, no sample has none)."""
+    if owner is None or len(values) == 0:
+        return values
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    return np.maximum.reduceat(values, starts)
+
+
+def _for_each_reference(items: list, owner: np.ndarray | None) -> list:
+    return items if owner is None else [items[i] for i in owner.tolist()]
+
+
+def _distances(a: list, b: list) -> np.ndarray:
+    """Levenshtein distance of each pair a[i], b[i], on all cores."""
+    if not a:
+        return np.zeros(0, dtype=np.int64)
+    return process.cpdist(a, b, scorer=Levenshtein.distance, workers=-1, dtype=np.int64)
+
+
+def _exact_match_many(predictions: Sequence[str], samples: Sequence[Sample]) -> np.ndarray:
+    references, owner = _references_of(samples)
+    predicted = _for_each_reference(list(map(normalize_answer, predictions)), owner)
+    hits = np.fromiter(map(str.__eq__, predicted, map(normalize_answer, references)),
+                       dtype=float, count=len(references))
+    return _best_per_sample(hits, owner)
+
+
 @register_metric(
     "exact_match",
     description="1 if the normalized answer equals a normalized reference, else 0",
     aliases=("em", "exact"),
+    batch=_exact_match_many,
 )
 def exact_match(prediction: str, sample: Sample) -> float:
     predicted = normalize_answer(prediction)
     return float(any(predicted == normalize_answer(ref) for ref in reference_answers(sample)))
 
 
-def _error_rate(reference: str, hypothesis: str, rate: Callable[[str, str], float]) -> float:
-    reference, hypothesis = collapse_whitespace(reference), collapse_whitespace(hypothesis)
-    if not reference:
+def _rate(edits: float, reference_length: int, hypothesis_length: int) -> float:
+    if reference_length == 0:
         # The rate divides by the reference length; with nothing to read,
         # saying nothing is perfect and saying anything is fully wrong.
-        return 0.0 if not hypothesis else 1.0
-    return float(rate(reference, hypothesis))
+        return 0.0 if hypothesis_length == 0 else 1.0
+    return edits / reference_length
+
+
+def _rates(edits: np.ndarray, reference_lengths: np.ndarray, hypothesis_lengths: np.ndarray) -> np.ndarray:
+    """:func:`_rate` for many pairs at once."""
+    empty = (hypothesis_lengths > 0).astype(float)
+    return np.divide(edits, reference_lengths, out=empty, where=reference_lengths > 0)
+
+
+def _lengths(items: Sequence) -> np.ndarray:
+    return np.fromiter(map(len, items), dtype=np.intp, count=len(items))
+
+
+def _cer_many(predictions: Sequence[str], samples: Sequence[Sample]) -> np.ndarray:
+    references, hypotheses = _collapsed(list(map(attrgetter("answer"), samples))), _collapsed(predictions)
+    return _rates(_distances(references, hypotheses), _lengths(references), _lengths(hypotheses))
 
 
 @register_metric(
     "cer",
     higher_is_better=False,
     description="character error rate (edits / reference characters); can exceed 1",
+    batch=_cer_many,
 )
 def cer(prediction: str, sample: Sample) -> float:
-    return _error_rate(sample.answer, prediction, jiwer.cer)
+    reference, hypothesis = collapse_whitespace(sample.answer), collapse_whitespace(prediction)
+    return _rate(Levenshtein.distance(reference, hypothesis), len(reference), len(hypothesis))
+
+
+def _wer_many(predictions: Sequence[str], samples: Sequence[Sample]) -> np.ndarray:
+    # Lists of words are made and dropped pair by pair: a million of them
+    # alive at once would wake Python's cycle collector again and again.
+    references, hypotheses = map(str.split, map(attrgetter("answer"), samples)), map(str.split, predictions)
+    edits, reference_lengths, hypothesis_lengths = [], [], []
+    for reference, hypothesis in zip(references, hypotheses, strict=True):
+        edits.append(Levenshtein.distance(reference, hypothesis))
+        reference_lengths.append(len(reference))
+        hypothesis_lengths.append(len(hypothesis))
+    return _rates(np.array(edits, dtype=float), np.array(reference_lengths), np.array(hypothesis_lengths))
 
 
 @register_metric(
     "wer",
     higher_is_better=False,
     description="word error rate (word edits / reference words); can exceed 1",
+    batch=_wer_many,
 )
 def wer(prediction: str, sample: Sample) -> float:
-    return _error_rate(sample.answer, prediction, jiwer.wer)
+    reference, hypothesis = sample.answer.split(), prediction.split()
+    return _rate(Levenshtein.distance(reference, hypothesis), len(reference), len(hypothesis))
 
 
-def anls_score(prediction: str, references: list[str], threshold: float = ANLS_THRESHOLD) -> float:
-    """Best 1 - normalized Levenshtein distance over references, 0 past ``threshold``."""
-    predicted = collapse_whitespace(prediction).casefold()
+def _anls_form(text: str) -> str:
+    # The DocVQA script compares strings trimmed, lowercased (lower, not
+    # casefold: "ß" stays) and with one space between words.
+    return " ".join(text.lower().split())
+
+
+def _measured_length(text: str) -> int:
+    # ...but divides by the raw strings' lengths, uppercased ("ß" → "SS" counts 2).
+    return len(text.upper())
+
+
+def _anls_forms(texts: Sequence[str]) -> list[str]:
+    return list(map(str.lower, _collapsed(texts)))  # lowercasing never makes or removes whitespace
+
+
+def _measured_lengths(texts: Sequence[str]) -> np.ndarray:
+    return np.fromiter(map(len, map(str.upper, texts)), dtype=np.intp, count=len(texts))
+
+
+def anls_score(prediction: str, references: Sequence[str], threshold: float = ANLS_THRESHOLD) -> float:
+    """DocVQA's per-question ANLS: best 1 - distance / length, 0 below ``threshold``."""
+    predicted, predicted_length = _anls_form(prediction), _measured_length(prediction)
     best = 0.0
     for reference in references:
-        distance = Levenshtein.normalized_distance(predicted, collapse_whitespace(reference).casefold())
-        if distance < threshold:
-            best = max(best, 1.0 - distance)
-    return best
+        length = max(_measured_length(reference), predicted_length)
+        distance = Levenshtein.distance(predicted, _anls_form(reference)) / length if length else 0.0
+        best = max(best, 1.0 - distance)
+    return best if best >= threshold else 0.0
+
+
+def _anls_many(predictions: Sequence[str], samples: Sequence[Sample]) -> np.ndarray:
+    references, owner = _references_of(samples)
+    predicted = _for_each_reference(_anls_forms(predictions), owner)
+    predicted_lengths = _measured_lengths(predictions)
+    if owner is not None:
+        predicted_lengths = predicted_lengths[owner]
+    lengths = np.maximum(_measured_lengths(references), predicted_lengths)
+    distances = np.divide(_distances(predicted, _anls_forms(references)), lengths,
+                          out=np.zeros(len(references)), where=lengths > 0)
+    best = _best_per_sample(1.0 - distances, owner)
+    return np.where(best >= ANLS_THRESHOLD, best, 0.0)
 
 
 @register_metric(
     "anls",
     description="average normalized Levenshtein similarity (DocVQA, threshold 0.5)",
+    batch=_anls_many,
 )
 def anls(prediction: str, sample: Sample) -> float:
     return anls_score(prediction, reference_answers(sample))

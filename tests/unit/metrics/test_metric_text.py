@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from vlmbench.datasets.schema import Sample
-from vlmbench.metrics import anls, cer, exact_match, normalize_answer, wer
+from vlmbench.metrics import anls, cer, exact_match, get_metric, normalize_answer, wer
 
 
 def sample(answer: str, **extra) -> Sample:
@@ -122,8 +123,13 @@ def test_cer_and_wer_match_a_handwritten_levenshtein(seed):
         ("helo", "hello", 1 - 1 / 5),  # 1 edit / 5 chars
         ("abd", "abc", 1 - 1 / 3),
         ("abcde", "abcdefgh", 1 - 3 / 8),  # 3 insertions / longer length 8
-        ("ab", "abcd", 0.0),  # distance exactly 0.5 is not below the threshold
-        ("abc", "abcdef", 0.0),  # 0.5 again
+        ("ab", "abcd", 0.5),  # similarity exactly 0.5 is not below the threshold: DocVQA keeps it
+        ("abc", "abcdef", 0.5),  # 0.5 again
+        ("ab", "abcde", 0.0),  # 0.4 < 0.5
+        ("Hello  World", "hello world", 1.0),  # inner whitespace collapses
+        ("strasse", "STRASSE", 1.0),
+        ("straße", "STRASSE", 1 - 2 / 7),  # lower, not casefold: ß ≠ ss, 2 edits over 7
+        ("ß", "s", 0.5),  # the length is the raw string's uppercased: "SS" is 2 long
         ("abcd", "abcdefg", 1 - 3 / 7),  # 0.43 < 0.5 still scores
         ("xyz", "hello", 0.0),
         ("", "hello", 0.0),
@@ -144,3 +150,68 @@ def test_anls_on_multiple_choice_accepts_the_option_text():
     s = sample("B", choices=["dog", "cat"])
     assert anls("B", s) == 1.0
     assert anls("cats", s) == pytest.approx(1 - 1 / 4)
+
+
+# --- batch forms -------------------------------------------------------------------
+
+WORDS = ["total", "Total", "ИТОГО", "сумма", "ёж", "1 200", "RUB", "ß", "İ", "", " ", "\t", "\n", "a", "ab"]
+
+
+def random_pairs(seed: int, count: int) -> tuple[list[str], list[Sample]]:
+    """Predictions and samples: Cyrillic, empty strings, whitespace runs,
+    extra references and multiple-choice options."""
+    rng = random.Random(seed)
+
+    def text() -> str:
+        return "".join(rng.choice(WORDS) + rng.choice(["", " ", "  "]) for _ in range(rng.randint(0, 4)))
+
+    predictions, samples = [], []
+    for i in range(count):
+        extra = {}
+        kind = rng.random()
+        if kind < 0.25:
+            extra["metadata"] = {"answers": [text() for _ in range(rng.randint(0, 3))]}
+        elif kind < 0.35:
+            extra = {"choices": [text(), text()], "metadata": {"page": 1}}
+        answer = rng.choice(["A", "B"]) if "choices" in extra else text()
+        reference = Sample(id=str(i), question="q", answer=answer, **extra)
+        said = rng.choice([answer, text(), answer.upper() + " ", *reference.metadata.get("answers", [])])
+        predictions.append(said)
+        samples.append(reference)
+    return predictions, samples
+
+
+@pytest.mark.parametrize("name", ["cer", "wer", "anls", "exact_match"])
+@pytest.mark.parametrize("seed", range(3))
+def test_batch_form_equals_the_per_sample_function(name, seed):
+    spec = get_metric(name)
+    assert spec.batch is not None
+    predictions, samples = random_pairs(seed, 2000)
+    batch = spec.score_many(predictions, samples)
+    one_by_one = np.array([spec(p, s) for p, s in zip(predictions, samples, strict=True)])
+    assert np.array_equal(batch, one_by_one)  # the same floats, not just close ones
+    assert len(set(one_by_one.tolist())) > 3 or name == "exact_match"
+
+
+def test_batch_forms_on_a_batch_without_space_runs():
+    """Odd whitespace other than spaces (tab, no-break space) is still found and collapsed."""
+    predictions = ["a b", "ёж", "", "a\tb", "x\u00a0y", "C++"]
+    samples = [sample(answer) for answer in ["a b", "ёж!", "", "a b", "x y", "C"]]
+    for name in ("cer", "wer", "anls", "exact_match"):
+        spec = get_metric(name)
+        assert np.array_equal(spec.score_many(predictions, samples),
+                              [spec(p, s) for p, s in zip(predictions, samples, strict=True)]), name
+    assert get_metric("cer").score_many(predictions, samples).tolist() == [0, 1 / 3, 0, 0, 0, 2]
+
+
+def test_batch_forms_take_an_empty_batch():
+    for name in ("cer", "wer", "anls", "exact_match"):
+        assert get_metric(name).score_many([], []).shape == (0,)
+
+
+def test_every_whitespace_but_the_space_is_unprintable():
+    """The batch forms skip collapsing a printable text with single inner spaces; that is
+    only sound if no other whitespace character is printable."""
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert len(spaces) > 20
+    assert [c for c in spaces if c.isprintable()] == [" "]
