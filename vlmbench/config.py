@@ -40,6 +40,8 @@ class RunRow(BaseModel):
     max_new_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0)
     limit: int | None = Field(default=None, ge=1)
+    sample: int | None = Field(default=None, ge=1)  # a seeded sample of N, stratified by doc_class
+    seed: int | None = Field(default=None, ge=0)  # the sample's seed (0 when blank)
     gpus: list[str] = Field(default_factory=list)
     filter_doc_class: list[str] = Field(default_factory=list)
     filter_question_type: list[str] = Field(default_factory=list)

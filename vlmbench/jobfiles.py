@@ -46,6 +46,12 @@ class DatasetRef(BaseModel):
     limit: int | None = None
     doc_classes: list[str] = Field(default_factory=list)
     question_types: list[str] = Field(default_factory=list)
+    # A seeded sample of this many, stratified by doc_class (limit caps it); see datasets.selection.
+    sample: int | None = Field(default=None, ge=1)
+    seed: int | None = Field(default=None, ge=0)
+    # What the model sees of the selected samples (datasets.inputs_fingerprint): the
+    # worker checks its own selection against it; None (hand-written jobs) skips the check.
+    inputs_fingerprint: str | None = None
 
 
 class PromptRule(BaseModel):
@@ -172,6 +178,9 @@ class JobStatus(BaseModel):
     model_load_s: float | None = None
     wall_s: float | None = None
     samples_per_s: float | None = None
+    # The references (answers, metadata) of the job's samples when the worker ran:
+    # compared by datasets.references_changed to say a label fix came after the predictions.
+    references_fingerprint: str | None = None
 
     def write(self, path: Path) -> None:
         write_atomic(path, self.model_dump_json(indent=2))

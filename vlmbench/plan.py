@@ -3,8 +3,10 @@
 :func:`check_run` looks at everything a run names and changes nothing, so
 bad input is reported before any folder exists. :func:`build_plan` then
 makes the bundled datasets a run needs and gives each job its content-hash
-id: what determines the answers (model row, image, dataset fingerprint,
-prompt, generation settings, sample filters), nothing else.
+id: what determines the answers (model row, image, what the model sees of
+the selected samples, prompt, generation settings, filters, sample and
+seed), nothing else. The reference answers are not part of it: a label fix
+re-scores a done job without running its model again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,16 @@ from pydantic import BaseModel, ConfigDict
 
 from vlmbench.catalog import Catalog, CatalogRow
 from vlmbench.config import RunConfig, RunRow
-from vlmbench.datasets import load_dataset, resolve_dataset, select_samples
+from vlmbench.datasets import Dataset, load_dataset, resolve_dataset
+from vlmbench.datasets.folder import holds_annotation
+from vlmbench.datasets.selection import (
+    DEFAULT_SEED,
+    filter_samples,
+    inputs_fingerprint,
+    sample_size,
+    select_samples,
+    selection_text,
+)
 from vlmbench.errors import ConfigError, Location, Problem, VlmbenchError
 from vlmbench.jobfiles import DatasetRef, JobSpec, ModelRef, PromptSpec
 from vlmbench.metrics import default_metrics, get_metric, resolve_aggregator
@@ -43,6 +55,7 @@ class PlannedJob(BaseModel):
     gpus: list[str]
     dataset_root: Path
     n_samples: int
+    selection: str = ""  # how the samples were chosen, e.g. "first 100 of 9,673"
 
     @property
     def job_id(self) -> str:
@@ -68,14 +81,91 @@ def images_of_rows(catalog: Catalog, rows: Iterable[RunRow]) -> list[str]:
     return list(dict.fromkeys(filter(None, images)))
 
 
-def _location(config: RunConfig, row: RunRow, column: str) -> Location:
+def _location(config: RunConfig, row: RunRow, column: str | None) -> Location:
     return Location(config.path, row.row, column)
 
 
-def check_run(config: RunConfig, catalog: Catalog, *, needs_host_import: bool) -> None:
-    """Check every model, dataset, metric and prompt a run names; raise all problems at once."""
-    problems: list[Problem] = []
+@dataclass(frozen=True)
+class Selection:
+    """How a row's samples are chosen, once the command line's --limit/--sample/--seed are merged in."""
+
+    limit: int | None = None
+    sample: int | None = None
+    seed: int | None = None
+
+    @classmethod
+    def of_row(cls, row: RunRow, limit: int | None = None, sample: int | None = None,
+               seed: int | None = None) -> Selection:
+        """The smaller limit and sample of the row and the command line (both mean "at most N");
+        the command line's seed over the row's; a seed only when something is sampled (0 by default)."""
+        sample = min(filter(None, (row.sample, sample)), default=None)
+        seed = seed if seed is not None else row.seed
+        return cls(limit=min(filter(None, (row.limit, limit)), default=None), sample=sample,
+                   seed=None if sample is None else (DEFAULT_SEED if seed is None else seed))
+
+
+def check_selection_options(limit: int | None, sample: int | None, seed: int | None,
+                            config: RunConfig | None = None) -> list[Problem]:
+    """Problems with the command line's --limit/--sample/--seed, and with seed cells that sample nothing."""
+    problems = [Problem(f"--{name} must be a whole number >= {low}, got {value}")
+                for name, value, low in (("limit", limit, 1), ("sample", sample, 1), ("seed", seed, 0))
+                if value is not None and value < low]
+    rows = config.rows if config else []
+    if seed is not None and sample is None and not any(row.sample for row in rows):
+        problems.append(Problem(f"--seed {seed} is given but nothing is sampled",
+                                hint="add --sample N (or a `sample` column) to draw a seeded sample"))
+    if sample is None:
+        problems += [Problem("seed is set but the row samples nothing", _location(config, row, "seed"),
+                             "add a `sample` cell (or --sample N), or leave seed blank")
+                     for row in rows if row.seed is not None and row.sample is None]
+    return problems
+
+
+def _selection_problems(config: RunConfig, row: RunRow, dataset: Dataset, selection: Selection,
+                        cli_sample: int | None) -> list[Problem]:
+    """Whether the row's filters leave samples, and enough of them for its sample."""
+    available = len(filter_samples(dataset.samples, row.filter_doc_class, row.filter_question_type))
+    if not available:
+        return [Problem("no samples left after the filters", _location(config, row, "dataset"),
+                        "check filter_doc_class / filter_question_type against the dataset")]
+    wanted = sample_size(selection.sample, selection.limit)
+    if wanted is not None and wanted > available:
+        from_cell = row.sample is not None and row.sample == selection.sample
+        asked = f"sample {row.sample}" if from_cell else f"--sample {cli_sample}"
+        after = " after the filters" if row.filter_doc_class or row.filter_question_type else ""
+        return [Problem(f"{asked} is more than the {available:,} samples of dataset {dataset.name}{after}",
+                        _location(config, row, "sample" if from_cell else None),
+                        f"sample at most {available:,}, or drop the sample to answer all of them")]
+    return []
+
+
+def _group_column_problems(config: RunConfig, row: RunRow, dataset: Dataset, selection: Selection) -> list[Problem]:
+    """A ``by_<column>`` aggregator must name a column the job's samples have: said now, not after the run."""
+    from vlmbench.metrics.scoring import check_group_columns
+
+    try:
+        [resolve_aggregator(a) for a in row.metrics_aggregators]
+    except VlmbenchError:
+        return []  # an unknown aggregator is reported once, by check_run's own check of the cell
+    samples = select_samples(dataset.samples, row.filter_doc_class, row.filter_question_type,
+                             selection.limit, selection.sample, selection.seed)
+    try:
+        check_group_columns(row.metrics_aggregators, samples)
+    except VlmbenchError as exc:
+        return [Problem(p.message, _location(config, row, "metrics_aggregators"), p.hint) for p in exc.problems]
+    return []
+
+
+def check_run(config: RunConfig, catalog: Catalog, *, needs_host_import: bool, limit: int | None = None,
+              sample: int | None = None, seed: int | None = None) -> None:
+    """Check every model, dataset, metric and prompt a run names; raise all problems at once.
+
+    Datasets already on disk are read (once each, see load_dataset's cache)
+    to check their rows and that each row's filters and sample fit them.
+    """
+    problems: list[Problem] = check_selection_options(limit, sample, seed, config)
     base_dir = config.path.parent
+    loaded: dict[Path, Dataset | None] = {}
     for row in config.rows:
         try:
             entry = catalog.get(row.model_name, row.framework)
@@ -97,6 +187,22 @@ def check_run(config: RunConfig, catalog: Catalog, *, needs_host_import: bool) -
                 check(row)
             except VlmbenchError as exc:
                 problems += [Problem(p.message, _location(config, row, column), p.hint) for p in exc.problems]
+        try:
+            root = resolve_dataset(row.dataset, base_dir, make=False)
+        except VlmbenchError:
+            continue  # reported above
+        if root not in loaded and holds_annotation(root):  # a bundled set not made yet is checked once made
+            try:
+                loaded[root] = load_dataset(root, name=Path(row.dataset).name)
+            except VlmbenchError as exc:
+                loaded[root] = None
+                problems += exc.problems  # they name the annotation file, its row and column
+        if loaded.get(root) is not None:
+            selection = Selection.of_row(row, limit, sample, seed)
+            row_problems = _selection_problems(config, row, loaded[root], selection, sample)
+            if not row_problems and row.metrics_aggregators:
+                row_problems = _group_column_problems(config, row, loaded[root], selection)
+            problems += row_problems
     if problems:
         raise ConfigError.from_problems(problems)
 
@@ -113,34 +219,41 @@ def _model_ref(entry: CatalogRow, row: RunRow) -> ModelRef:
 
 
 def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, image_of: dict[str, str],
-              limit: int | None, gpus: list[str]) -> PlannedJob:
+              limit: int | None, gpus: list[str], sample: int | None = None,
+              seed: int | None = None) -> PlannedJob:
     base_dir = config.path.parent
     entry = catalog.get(row.model_name, row.framework)
     root = resolve_dataset(row.dataset, base_dir, make=True)
     dataset = load_dataset(root, name=Path(row.dataset).name)
-    effective_limit = min(filter(None, (row.limit, limit)), default=None)
-    samples = select_samples(dataset.samples, row.filter_doc_class, row.filter_question_type, effective_limit)
-    if not samples:
-        raise ConfigError("no samples left after the filters", location=_location(config, row, "dataset"),
-                          hint="check filter_doc_class / filter_question_type against the dataset")
+    selection = Selection.of_row(row, limit, sample, seed)
+    problems = _selection_problems(config, row, dataset, selection, sample)
+    if problems:
+        raise ConfigError.from_problems(problems)
+    samples = select_samples(dataset.samples, row.filter_doc_class, row.filter_question_type,
+                             selection.limit, selection.sample, selection.seed)
     rules = read_prompt_collection(base_dir / row.prompt_collection) if row.prompt_collection else []
     prompt = PromptSpec(template=row.prompt or "{question}", system_prompt=row.system_prompt, rules=rules)
     generation = GenerationParams(**{k: v for k, v in (("max_new_tokens", row.max_new_tokens),
                                                       ("temperature", row.temperature)) if v is not None})
     model = _model_ref(entry, row)
     image = row.docker_image or entry.docker_image or None
+    inputs = inputs_fingerprint(samples, dataset.files)
     dataset_ref = DatasetRef(name=dataset.name, path=str(root), fingerprint=dataset.fingerprint,
-                             limit=effective_limit, doc_classes=row.filter_doc_class,
-                             question_types=row.filter_question_type)
+                             limit=selection.limit, doc_classes=row.filter_doc_class,
+                             question_types=row.filter_question_type, sample=selection.sample,
+                             seed=selection.seed, inputs_fingerprint=inputs)
+    # The selected samples' inputs, not the dataset's fingerprint: that one
+    # hashes the annotation file whole, references included.
     job_id = content_hash({
         "model": model.model_dump(), "image": image_of.get(image or "", "local"),
-        "dataset": dataset.fingerprint, "doc_classes": row.filter_doc_class,
-        "question_types": row.filter_question_type, "prompt": prompt.model_dump(),
-        "generation": generation.model_dump(), "task": row.task,
+        "inputs": inputs, "doc_classes": row.filter_doc_class,
+        "question_types": row.filter_question_type, "sample": selection.sample, "seed": selection.seed,
+        "prompt": prompt.model_dump(), "generation": generation.model_dump(), "task": row.task,
     })
     spec = JobSpec(job_id=job_id, run_id=run_id, config_row=row.row, task=row.task, model=model,
                    dataset=dataset_ref, prompt=prompt, generation=generation,
                    batch_size=row.batch_size, image=image)
+    n_available = len(filter_samples(dataset.samples, row.filter_doc_class, row.filter_question_type))
     question_types = {s.question_type or "" for s in samples}
     has_choices = any(s.choices for s in samples)
     return PlannedJob(
@@ -148,18 +261,23 @@ def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, 
         metrics=row.metrics or default_metrics(question_types | ({"multiple_choice"} if has_choices else set())),
         aggregators=row.metrics_aggregators or DEFAULT_AGGREGATORS,
         gpus=row.gpus or gpus, dataset_root=root, n_samples=len(samples),
+        selection=selection_text(len(samples), n_available, limit=selection.limit, sample=selection.sample,
+                                 seed=selection.seed, doc_classes=row.filter_doc_class,
+                                 question_types=row.filter_question_type),
     )
 
 
 def build_plan(config: RunConfig, catalog: Catalog, *, executor: str, out: Path | None = None,
                limit: int | None = None, gpus: list[str] | None = None,
-               image_of: dict[str, str] | None = None) -> Plan:
+               image_of: dict[str, str] | None = None, sample: int | None = None,
+               seed: int | None = None) -> Plan:
     """Plan every job of a checked run (see :func:`check_run`)."""
     run_dir = Path(out) if out else Path("runs") / config.path.stem
     run_id = f"{config.path.stem}-{content_hash({'dir': str(run_dir.resolve())}, 8)}"
     jobs: dict[str, PlannedJob] = {}
     for row in config.rows:
-        job = _plan_job(config, row, catalog, run_id=run_id, image_of=image_of or {}, limit=limit, gpus=gpus or [])
+        job = _plan_job(config, row, catalog, run_id=run_id, image_of=image_of or {}, limit=limit,
+                        gpus=gpus or [], sample=sample, seed=seed)
         jobs.setdefault(job.job_id, job)  # two identical rows are one job
     return Plan(run_id=run_id, config_path=config.path, run_dir=run_dir, executor=executor,
                 jobs=list(jobs.values()), image_digests=image_of or {})

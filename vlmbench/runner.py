@@ -33,7 +33,9 @@ class RunOptions:
     out: Path | None = None
     jobs: int = 1
     gpus: list[str] = field(default_factory=list)
-    limit: int | None = None
+    limit: int | None = None  # the first N samples per job
+    sample: int | None = None  # a seeded sample of N per job, stratified by doc_class (limit caps it)
+    seed: int | None = None  # the sample's seed; 0 when only sample is given
     resume: bool = True
     catalogs: Sequence[Path] = ()
     timeout_s: float | None = None  # per job
@@ -55,11 +57,13 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     config = read_run_config(config_path)
     catalog = load_catalog(options.catalogs)
     executor = get_executor(options.executor, options.timeout_s)
-    check_run(config, catalog, needs_host_import=executor.needs_host_import)
+    check_run(config, catalog, needs_host_import=executor.needs_host_import, limit=options.limit,
+              sample=options.sample, seed=options.seed)
     # The image digest is part of each job id: a rebuilt image makes new jobs, never a stale reuse.
     digests = executor.image_digests(images_of_rows(catalog, config.rows))
     plan = build_plan(config, catalog, executor=options.executor, out=options.out,
-                      limit=options.limit, gpus=options.gpus, image_of=digests)
+                      limit=options.limit, gpus=options.gpus, image_of=digests, sample=options.sample,
+                      seed=options.seed)
     executor.check(plan.jobs)
     missing = [job for job in plan.jobs if job.run_row.only_evaluate_metrics
                and not (plan.run_dir / "jobs" / job.job_id / PREDICTIONS).exists()]

@@ -19,9 +19,15 @@ from queue import Full, Queue
 
 from PIL import Image
 
-from vlmbench.datasets import load_dataset, load_image, select_samples
+from vlmbench.datasets import (
+    inputs_fingerprint,
+    load_dataset,
+    load_image,
+    references_fingerprint,
+    selected_samples,
+)
 from vlmbench.datasets.schema import Sample
-from vlmbench.errors import VlmbenchError
+from vlmbench.errors import DatasetError, VlmbenchError
 from vlmbench.fileio import write_atomic
 from vlmbench.jobfiles import JobSpec, JobStatus, Prediction, now_iso, read_predictions
 from vlmbench.models.base import Request, VisionLanguageModel
@@ -113,7 +119,15 @@ class Worker:
     def _pending_samples(self) -> list[Sample]:
         ref = self.spec.dataset
         dataset = load_dataset(Path(ref.path), name=ref.name)
-        samples = select_samples(dataset.samples, ref.doc_classes, ref.question_types, ref.limit)
+        samples = selected_samples(dataset.samples, ref)
+        if ref.inputs_fingerprint and inputs_fingerprint(samples, dataset.files) != ref.inputs_fingerprint:
+            raise DatasetError(
+                f"the dataset at {ref.path} is not the one this job was planned on: its selected samples' "
+                "ids, images, questions or classes differ",
+                hint="the folder changed after planning, or the worker sees another copy; "
+                     "run `vlmbench run` again",
+            )
+        self.status.references_fingerprint = references_fingerprint(samples)
         self.root = dataset.root
         wanted = {s.id for s in samples}
         kept = read_predictions(self.predictions_path)

@@ -13,6 +13,27 @@ from vlmbench.cli.models import CatalogOption
 
 ConfigArg = Annotated[Path, typer.Argument(help="Run CSV: one row per job.")]
 RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by `vlmbench run`.")]
+# How samples are chosen: the same options, read the same way, in `run` and `validate`.
+LimitOption = Annotated[int | None, typer.Option(min=1, help="The first N samples per job.")]
+SampleOption = Annotated[str | None, typer.Option(
+    metavar="N", help="A seeded random sample of N per job, stratified by doc_class, in dataset order "
+                      "(with --limit: at most the smaller of the two).")]
+SeedOption = Annotated[str | None, typer.Option(metavar="S", help="The seed of --sample [default: 0].")]
+
+
+def _whole_number(value: str | None, option: str, minimum: int) -> int | None:
+    """An option's integer, or one line naming the option (typer's own error is a box)."""
+    from vlmbench.errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise ConfigError(f"{option} must be a whole number >= {minimum}, got {value!r}")
+    return number
 
 
 
@@ -28,8 +49,8 @@ def _plan_table(plan) -> Table:
         mounts = "\n".join(executor.describe_mounts(job, plan.run_dir / "jobs" / job.job_id))
         table.add_row(job.job_id, f"{job.catalog_row.model_name}\n→ {job.spec.model.class_path}",
                       job.spec.image or "—" if plan.executor == "docker" else "[dim]host python[/]",
-                      job.spec.dataset.name, str(job.n_samples), mounts, ", ".join(job.gpus) or "—",
-                      ", ".join(job.metrics))
+                      job.spec.dataset.name, job.selection or str(job.n_samples), mounts,
+                      ", ".join(job.gpus) or "—", ", ".join(job.metrics))
     return table
 
 
@@ -47,7 +68,9 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/<config name>].")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 1,
     gpus: Annotated[str | None, typer.Option(help="GPUs to use, e.g. 0,1.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most N samples per job.")] = None,
+    limit: LimitOption = None,
+    sample: SampleOption = None,
+    seed: SeedOption = None,
     resume: Annotated[bool, typer.Option(help="Skip done jobs and answered samples.")] = True,
     dry_run: Annotated[bool, typer.Option(help="Print the plan; start nothing.")] = False,
     timeout: Annotated[float | None, typer.Option(min=1, help="Seconds a job may run before it is stopped.")] = None,
@@ -58,6 +81,7 @@ def run(
     from vlmbench.runner import RunOptions, execute, validate
 
     options = RunOptions(executor=executor, out=out, jobs=jobs, limit=limit, resume=resume, timeout_s=timeout,
+                         sample=_whole_number(sample, "--sample", 1), seed=_whole_number(seed, "--seed", 0),
                          gpus=[g.strip() for g in gpus.split(",")] if gpus else [], catalogs=catalog or [])
     plan = validate(config, options)
     if dry_run:
@@ -76,15 +100,18 @@ def run(
 
 
 def validate_command(config: ConfigArg, executor: Annotated[str, typer.Option()] = "local",
-                     catalog: CatalogOption = None) -> None:
+                     catalog: CatalogOption = None, limit: LimitOption = None, sample: SampleOption = None,
+                     seed: SeedOption = None) -> None:
     """Check a run CSV and everything it names, without running anything."""
     from vlmbench.catalog import load_catalog
     from vlmbench.config import read_run_config
     from vlmbench.executors import get_executor
     from vlmbench.plan import check_run
 
+    sample_n, seed_n = _whole_number(sample, "--sample", 1), _whole_number(seed, "--seed", 0)
     run_config = read_run_config(config)
-    check_run(run_config, load_catalog(catalog or []), needs_host_import=get_executor(executor).needs_host_import)
+    check_run(run_config, load_catalog(catalog or []), needs_host_import=get_executor(executor).needs_host_import,
+              limit=limit, sample=sample_n, seed=seed_n)
     console().print(f"[green]ok[/]: {config} — {len(run_config.rows)} job(s), all models, datasets and metrics found")
 
 

@@ -8,9 +8,12 @@ put together, and every bad row is collected into one DatasetError.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from vlmbench.datasets.annotation_csv import csv_rows
 from vlmbench.datasets.annotations_jsonl import jsonl_rows
@@ -25,9 +28,11 @@ from vlmbench.datasets.folder import (
 from vlmbench.datasets.images import ImagePathChecker
 from vlmbench.datasets.rows import RowError
 from vlmbench.datasets.schema import Sample
+from vlmbench.datasets.selection import select_samples  # noqa: F401 - its home before selection.py
 from vlmbench.errors import DatasetError, Location, Problem
 
 MAX_PROBLEMS = 20  # beyond this a user learns nothing new from more lines
+CACHE_SIZE = 8  # dataset folders whose parse is kept per process
 
 
 class Dataset(BaseModel):
@@ -37,6 +42,19 @@ class Dataset(BaseModel):
     root: Path
     samples: list[Sample]
     fingerprint: str
+    files: dict[str, int] = Field(default_factory=dict, repr=False)  # the listing: relative path -> size
+
+
+# Planning reads a dataset once per run CSV row and scoring once more: the
+# parse of a folder is kept, keyed by its resolved path, and reused while the
+# annotation's bytes and the folder listing (paths and sizes) are unchanged.
+_CACHE: OrderedDict[Path, tuple[tuple, Dataset]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def clear_dataset_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def _header_line(path: Path) -> str:
@@ -45,7 +63,11 @@ def _header_line(path: Path) -> str:
 
 
 def load_dataset(path: Path, name: str | None = None) -> Dataset:
-    """Read a dataset folder (or its annotation file); every problem is a :class:`DatasetError`."""
+    """Read a dataset folder (or its annotation file); every problem is a :class:`DatasetError`.
+
+    A folder read before in this process, whose annotation bytes and file
+    listing are unchanged, is not parsed again (see :data:`_CACHE`).
+    """
     path = folder_of(Path(path).expanduser())
     if not path.is_dir():
         raise DatasetError(
@@ -64,8 +86,26 @@ def load_dataset(path: Path, name: str | None = None) -> Dataset:
             f"{root}: both {ANNOTATION_CSV} and {ANNOTATIONS_JSONL} found",
             hint="keep one of them, so it is clear which samples the dataset holds",
         )
-    annotation = root / present[0]
-    is_csv = present[0] == ANNOTATION_CSV
+    # The annotation's bytes, not its mtime: two writes within one clock tick
+    # keep the mtime, and reading and hashing even 10k rows takes a millisecond.
+    key = (present[0], hashlib.sha256((root / present[0]).read_bytes()).digest(), files)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(root)
+    if cached is None or cached[0] != key:
+        cached = (key, _parse(root, files, present[0]))
+        with _CACHE_LOCK:
+            _CACHE[root] = cached
+            _CACHE.move_to_end(root)
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    dataset = cached[1]
+    # A fresh list per caller, so one caller's edits never reach another's samples.
+    return dataset.model_copy(update={"name": name or root.name, "samples": list(dataset.samples)})
+
+
+def _parse(root: Path, files: dict[str, int], annotation_name: str) -> Dataset:
+    annotation = root / annotation_name
+    is_csv = annotation_name == ANNOTATION_CSV
     rows = csv_rows(annotation) if is_csv else jsonl_rows(annotation)
     id_column, image_column = ("data_index", "image_path") if is_csv else ("id", "images")
     if is_csv and "data_index" not in _header_line(annotation):
@@ -101,28 +141,4 @@ def load_dataset(path: Path, name: str | None = None) -> Dataset:
     if not samples:
         raise DatasetError(f"{annotation}: no samples", hint="add one row per question below the header")
     fingerprint = fingerprint_files(root, files)
-    return Dataset(name=name or root.name, root=root, samples=samples, fingerprint=fingerprint)
-
-
-def select_samples(
-    samples: list[Sample],
-    doc_classes: list[str] | None = None,
-    question_types: list[str] | None = None,
-    limit: int | None = None,
-) -> list[Sample]:
-    """Keep samples of the given doc classes and question types, then the first ``limit``.
-
-    An empty or missing filter keeps everything, so ``[]`` from a blank run
-    CSV cell means "no filter", not "no samples".
-    """
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit must be >= 0, got {limit}")
-    wanted_classes = set(doc_classes or ())
-    wanted_types = set(question_types or ())
-    kept = [
-        s
-        for s in samples
-        if (not wanted_classes or s.doc_class in wanted_classes)
-        and (not wanted_types or s.question_type in wanted_types)
-    ]
-    return kept if limit is None else kept[:limit]
+    return Dataset(name=root.name, root=root, samples=samples, fingerprint=fingerprint, files=files)
