@@ -55,11 +55,11 @@ def _plan_table(plan) -> Table:
 
 
 def _show_scores(scores) -> None:
-    from vlmbench.report import jobs_table, results_table
+    from vlmbench.report import jobs_table, results_tables
 
     console().print(jobs_table(scores.jobs))
-    if scores.results:
-        console().print(results_table(scores.results))
+    for table in results_tables(scores.results, jobs=scores.jobs):  # one per dataset, caveats under each
+        console().print(table)
 
 
 def run(

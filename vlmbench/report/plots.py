@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 from vlmbench.metrics.schema import ResultRow
 from vlmbench.report.schema import JobSummary
+from vlmbench.report.caveats import NO_ANSWERS, WARN, coverage_mark, has_ci, is_number
 from vlmbench.report.table import arrow
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PALETTE = ["#3b6ea8", "#e0883e", "#4c9a6a", "#c4484e", "#7d6bb0", "#8c6d52", "#d17fb8", "#6f7780"]
-INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"
+INK, MUTED, GRID, WARN_INK = "#1f2933", "#616e7c", "#e4e7eb", "#9a6700"
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -50,7 +51,8 @@ def metric_bars(rows: list[ResultRow], metric: str, labels: dict[str, str]) -> s
     """Horizontal bars of one metric's overall score per model, one colour per dataset.
 
     ``labels`` maps job_id → the model's display name. Best model on top;
-    whiskers are the 95% CI.
+    whiskers are the 95% CI. A model that answered only part of its samples
+    gets a hatched bar and its share (⚠83%); one that answered none, a label.
     """
     picked = [r for r in rows if r.metric == metric and r.aggregator == "general"]
     if not picked:
@@ -58,9 +60,18 @@ def metric_bars(rows: list[ResultRow], metric: str, labels: dict[str, str]) -> s
     higher = picked[0].higher_is_better
     datasets = list(dict.fromkeys(r.dataset for r in picked))
     models = list(dict.fromkeys(labels[r.job_id] for r in picked))
-    score = {m: [r.value for r in picked if labels[r.job_id] == m] for m in models}
-    # barh draws the first item at the bottom: sort worst first so the best is on top.
-    models.sort(key=lambda m: sum(score[m]) / len(score[m]), reverse=not higher)
+    sign = 1 if higher else -1
+
+    def rank(model: str) -> tuple[int, float]:
+        """Best first, but a model that answered part of its samples only below those that answered all."""
+        own = [r for r in picked if labels[r.job_id] == model]
+        values = [sign * r.value for r in own if is_number(r.value)]
+        if not values:
+            return 2, 0.0
+        return (0 if all(r.complete for r in own) else 1), -sum(values) / len(values)
+
+    # barh draws the first item at the bottom: best last, so that it is on top.
+    models.sort(key=rank, reverse=True)
     figure = _figure(5.4, 1.0 + 0.36 * len(models) * max(1, len(datasets)))
     ax = figure.subplots()
     height = 0.8 / len(datasets)
@@ -70,16 +81,21 @@ def metric_bars(rows: list[ResultRow], metric: str, labels: dict[str, str]) -> s
             if row is None:
                 continue
             y = m - 0.4 + height * (d + 0.5)
+            if not is_number(row.value):
+                ax.text(0, y, f"  {NO_ANSWERS}", va="center", fontsize=8, color=MUTED)
+                continue
             err = None
-            if row.ci_low is not None and row.ci_high is not None:
+            if has_ci(row):
                 err = [[row.value - row.ci_low], [row.ci_high - row.value]]
             ax.barh(y, row.value, height=height * 0.9, color=PALETTE[d % len(PALETTE)],
+                    hatch=None if row.complete else "////", edgecolor="white", linewidth=0,
                     xerr=err, error_kw={"ecolor": INK, "elinewidth": 0.8, "capsize": 2},
                     label=dataset if m == 0 or len(models) == 1 else None)  # fmt: skip
-            ax.text(row.ci_high if err else row.value, y, f"  {row.value:.3f}",
-                    va="center", fontsize=8, color=INK)  # fmt: skip
+            mark = coverage_mark(row)
+            ax.text(row.ci_high if err else row.value, y, f"  {row.value:.3f}" + (f" {mark}" if mark else ""),
+                    va="center", fontsize=8, color=WARN_INK if mark else INK)  # fmt: skip
     ax.set_yticks(range(len(models)), models, fontsize=9, color=INK)
-    largest = max(r.ci_high or r.value for r in picked)
+    largest = max((r.ci_high if has_ci(r) else r.value for r in picked if is_number(r.value)), default=0.0)
     # Scores live on [0, 1], and a fixed axis keeps them honest; error rates
     # are often tiny, so their axis follows the data.
     ax.set_xlim(0, max(1.0, largest * 1.15) if higher else max(0.05, largest * 1.3))
@@ -104,8 +120,10 @@ def doc_class_heatmap(rows: list[ResultRow], metric: str, dataset: str, labels: 
     import numpy as np
 
     grid = np.full((len(models), len(classes)), np.nan)
+    partial = np.zeros(grid.shape, dtype=bool)  # answered only part of the class: ⚠ after the figure
     for r in picked:
         grid[models.index(labels[r.job_id]), classes.index(r.group)] = r.value
+        partial[models.index(labels[r.job_id]), classes.index(r.group)] = not r.complete
     higher = picked[0].higher_is_better
     top = max(1.0, float(np.nanmax(grid))) if np.isfinite(grid).any() else 1.0
     figure = _figure(min(11.0, max(5.4, 2.6 + 0.95 * len(classes))), 1.1 + 0.42 * len(models))
@@ -116,7 +134,8 @@ def doc_class_heatmap(rows: list[ResultRow], metric: str, dataset: str, labels: 
             if np.isfinite(grid[i, j]):
                 shade = image.cmap(image.norm(grid[i, j]))
                 light = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] > 0.55
-                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                figure_text = f"{grid[i, j]:.2f}" + (WARN if partial[i, j] else "")
+                ax.text(j, i, figure_text, ha="center", va="center", fontsize=8,
                         color=INK if light else "white")  # fmt: skip
     crowded = len(classes) > 4 or max(map(len, classes)) > 12
     ax.set_xticks(range(len(classes)), classes, rotation=30 if crowded else 0,

@@ -14,7 +14,18 @@ from typing import Any
 from vlmbench.fileio import write_atomic
 from vlmbench.metrics.schema import ResultRow
 from vlmbench.report.schema import JobSummary
-from vlmbench.report.table import arrow, format_rate, format_score, format_seconds, score_grid
+from vlmbench.report.caveats import (
+    NO_ANSWERS,
+    GridKey,
+    contends,
+    counts,
+    coverage_mark,
+    coverage_notes,
+    is_number,
+    overlap_warnings,
+    sampling_lines,
+)
+from vlmbench.report.table import arrow, error_headline, format_rate, format_score, format_seconds, score_grid
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -32,26 +43,39 @@ def model_labels(results: list[ResultRow], jobs: list[JobSummary]) -> dict[str, 
     }
 
 
-def _grid(results: list[ResultRow], aggregator: str, labels: dict[str, str]) -> dict[str, Any]:
-    """A score table as plain data for both templates."""
+def _grid(results: list[ResultRow], aggregator: str, labels: dict[str, str],
+          jobs: list[JobSummary] | None = None) -> dict[str, Any]:
+    """A score table as plain data for both templates, with the caveats printed under it."""
     keys, metrics, cells, best = score_grid(results, aggregator)
     job_of = {(r.model_name, r.framework): r.job_id for r in results}
+
+    def label(key: GridKey) -> str:
+        return labels.get(job_of.get(key[:2], ""), key[0])
+
     body = []
     for key in keys:
         row_cells = [cells.get((key, m)) for m in metrics]
+        present = [c for c in row_cells if c is not None]
         body.append(
             {
-                "model": labels.get(job_of.get(key[:2], ""), key[0]),
+                "model": label(key),
                 "dataset": key[2],
                 "task": key[3] or "",
                 "group": key[4],
-                "n": max((c.n for c in row_cells if c), default=0),
-                "errors": max((c.n_errors for c in row_cells if c), default=0),
+                "n": counts(max(present, key=lambda c: (c.n, c.n_total or 0))) if present else "0",
+                "errors": max((c.n_errors for c in present), default=0),
                 "cells": [_cell(c, (key, m) in best) for m, c in zip(metrics, row_cells)],
             }
         )
     header = [{"name": m, "arrow": arrow(h), "higher": h} for m, h in metrics.items()]
-    return {"metrics": header, "rows": body, "has_task": any(r["task"] for r in body)}
+    return {
+        "metrics": header,
+        "rows": body,
+        "has_task": any(r["task"] for r in body),
+        "coverage": coverage_notes(keys, metrics, cells, label),
+        "overlaps": overlap_warnings(keys, metrics, cells, label),
+        "sampling": sampling_lines(results, jobs),
+    }
 
 
 def _doc_tables(results: list[ResultRow], labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -65,11 +89,13 @@ def _doc_tables(results: list[ResultRow], labels: dict[str, str]) -> list[dict[s
         cell = {(labels.get(r.job_id, r.model_name), r.group): r for r in rows}
         higher = rows[0].higher_is_better
         sign = 1 if higher else -1
-        best = {c: max(sign * cell[m, c].value for m in models if (m, c) in cell) for c in classes}
+        # As in the score table: only cells that answered their whole class compete, and two at least.
+        contenders = {c: [sign * r.value for r in rows if r.group == c and contends(r)] for c in classes}
+        best = {c: max(values) for c, values in contenders.items() if len(values) > 1}
 
         def is_best(model: str, doc_class: str) -> bool:
             found = cell.get((model, doc_class))
-            return len(models) > 1 and found is not None and sign * found.value == best[doc_class]
+            return found is not None and contends(found) and sign * found.value == best.get(doc_class)
 
         tables.append(
             {
@@ -90,11 +116,17 @@ def _doc_tables(results: list[ResultRow], labels: dict[str, str]) -> list[dict[s
 
 
 def _cell(row: ResultRow | None, best: bool) -> dict[str, Any]:
+    """One figure for the templates: ``text`` whole (Markdown), the rest in parts (HTML)."""
     if row is None:
-        return {"text": "–", "value": "–", "ci": "", "best": False, "missing": True}
-    text = format_score(row)
-    value, _, ci = text.partition(" ± ")
-    return {"text": text, "value": value, "ci": f"± {ci}" if ci else "", "best": best, "missing": False}
+        return {"text": "–", "value": "–", "ci": "", "mark": "", "best": False, "missing": True}
+    if not is_number(row.value):
+        return {"text": f"– {NO_ANSWERS}", "value": "–", "ci": NO_ANSWERS, "mark": "", "best": False,
+                "missing": True}
+    score = format_score(row)
+    value, _, ci = score.partition(" ± ")
+    mark = coverage_mark(row)
+    return {"text": f"{score} {mark}".strip(), "value": value, "ci": f"± {ci}" if ci else "", "mark": mark,
+            "best": best, "missing": False}
 
 
 def _metric_notes(names: list[str]) -> list[dict[str, str]]:
@@ -110,15 +142,23 @@ def _metric_notes(names: list[str]) -> list[dict[str, str]]:
     return notes
 
 
+ERROR_LINES = 40  # of a job's error in the report; status.json keeps all of it
+
+
 def _job_error(job: JobSummary) -> str:
-    error = job.error or ""
+    """The job's error as status.json has it, its first lines if it is long."""
+    error = (job.error or "").strip("\n")
     if job.oom and "memory" not in error.lower():
         error = f"out of memory. {error}".strip()
+    lines = error.splitlines()
+    if len(lines) > ERROR_LINES:
+        more = f"… {len(lines) - ERROR_LINES} more line(s) in status.json"
+        error = "\n".join([*lines[:ERROR_LINES], more])
     return error
 
 
 def _job_rows(jobs: list[JobSummary], labels: dict[str, str]) -> list[dict[str, Any]]:
-    return [
+    rows = [
         {
             "id": j.job_id[:12],
             "model": labels.get(j.job_id, j.model_name),
@@ -131,11 +171,16 @@ def _job_rows(jobs: list[JobSummary], labels: dict[str, str]) -> list[dict[str, 
             "rate": format_rate(j.samples_per_s),
             "latency": format_seconds(j.mean_latency_s),
             "p95": format_seconds(j.p95_latency_s),
-            "error": _job_error(j),
+            "headline": error_headline(j),
+            "detail": _job_error(j),
             "failed": j.state in ("failed", "interrupted") or j.oom,
         }
         for j in jobs
     ]
+    for row in rows:  # the whole error only where the headline leaves some of it out
+        if row["detail"] == row["headline"]:
+            row["detail"] = ""
+    return rows
 
 
 def build_context(
@@ -149,7 +194,8 @@ def build_context(
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         # One table per dataset: each shows only the metrics its samples were scored with.
         "summary": [
-            {"dataset": d, **_grid([r for r in results if r.dataset == d], "general", labels)}
+            {"dataset": d, **_grid([r for r in results if r.dataset == d], "general", labels,
+                                   [j for j in jobs if j.dataset == d])}
             for d in dict.fromkeys(r.dataset for r in results)
         ],
         "by_doc": _doc_tables(results, labels),
@@ -160,9 +206,16 @@ def build_context(
             "datasets": len({r.dataset for r in results} | {j.dataset for j in jobs}),
             "jobs": len(jobs),
             "failed": sum(j.state in ("failed", "interrupted") for j in jobs),
-            "samples": sum(j.n_done for j in jobs),
+            "samples": sum(j.n_done - j.n_errors for j in jobs),
             "errors": sum(j.n_errors for j in jobs),
         },
+        # Who answered only part of their samples: hatched in the bar charts, starred in the heatmaps.
+        "partial": list(dict.fromkeys(
+            labels.get(r.job_id, r.model_name) for r in results
+            if r.aggregator == "general" and not r.complete and is_number(r.value)
+        )),
+        "partial_rows": any(r.aggregator == "general" and not r.complete for r in results),
+        "partial_classes": any(r.aggregator == "by_doc_type" and not r.complete for r in results),
         "bars": [],
         "heatmaps": [],
         "latency": None,

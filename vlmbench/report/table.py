@@ -8,11 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from vlmbench.metrics.aggregate import resolve_aggregator
 from vlmbench.metrics.schema import ResultRow
+from vlmbench.report.caveats import (
+    NO_ANSWERS,
+    GridKey,
+    best_cells,
+    counts,
+    coverage_mark,
+    coverage_notes,
+    has_ci,
+    is_number,
+    overlap_warnings,
+    sampling_lines,
+)
 from vlmbench.report.schema import JobSummary
 
 STATE_STYLES = {
@@ -29,10 +42,12 @@ def arrow(higher_is_better: bool) -> str:
 
 
 def format_score(row: ResultRow) -> str:
-    """``0.873 ± 0.012``: the value and the half-width of its 95% CI, if any."""
+    """``0.873 ± 0.012``: the value and the half-width of its 95% CI, if any; "–" for no answers."""
+    if not is_number(row.value):
+        return "–"
     text = f"{row.value:.3f}"
-    if row.ci_low is not None and row.ci_high is not None:
-        text += f" ± {(row.ci_high - row.ci_low) / 2:.3f}"
+    if has_ci(row):
+        text += f" ± {(row.ci_high - row.ci_low) / 2:.3f}"  # type: ignore[operator]
     return text
 
 
@@ -54,9 +69,6 @@ def format_rate(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.2f}"
 
 
-GridKey = tuple[str, str, str, str | None, str]  # model, framework, dataset, task, group
-
-
 def score_grid(
     rows: Iterable[ResultRow], aggregator: str = "general"
 ) -> tuple[list[GridKey], dict[str, bool], dict[tuple[GridKey, str], ResultRow], set[tuple[GridKey, str]]]:
@@ -65,7 +77,8 @@ def score_grid(
     Returns ``(keys, metrics, cells, best)``: keys are (model, framework,
     dataset, task, group) in first-seen order, metrics map name → higher
     is better, cells map (key, metric) → row, and best holds the cells
-    that are the best of their (dataset, task, group) column.
+    that are the best of their (dataset, task, group) column among the
+    rows that answered every planned sample (see :func:`caveats.best_cells`).
     """
     name = resolve_aggregator(aggregator)
     keys: dict[GridKey, None] = {}
@@ -78,37 +91,33 @@ def score_grid(
         keys.setdefault(key)
         metrics.setdefault(row.metric, row.higher_is_better)
         cells[(key, row.metric)] = row
-    best: set[tuple[GridKey, str]] = set()
-    if len({k[:2] for k in keys}) < 2:  # "best" means nothing with one model
-        return list(keys), metrics, cells, best
-    for metric, higher in metrics.items():
-        sign = 1 if higher else -1
-        # (dataset, task, group) → best signed value; ties all win
-        top: dict[tuple[str, str | None, str], float] = {}
-        for key in keys:
-            cell = cells.get((key, metric))
-            if cell is not None and cell.value == cell.value:  # skip missing and NaN
-                top[key[2:]] = max(top.get(key[2:], float("-inf")), sign * cell.value)
-        best.update(
-            (key, metric)
-            for key in keys
-            if (key, metric) in cells and sign * cells[(key, metric)].value == top.get(key[2:])
-        )
-    return list(keys), metrics, cells, best
+    return list(keys), metrics, cells, best_cells(list(keys), metrics, cells)
 
 
 def results_table(rows: list[ResultRow], aggregator: str = "general") -> Table:
-    """One row per (model, dataset, task[, group]), one column per metric, best in bold."""
+    """One row per (model, dataset, task[, group]), one column per metric, best in bold.
+
+    A row that answered only part of its samples shows its share (⚠83%)
+    and is never bold; print :func:`results_caveats` under the table to say
+    why (:func:`results_tables` does both).
+    """
     keys, metrics, cells, best = score_grid(rows, aggregator)
     name = resolve_aggregator(aggregator)
     show_framework = len({k[1] for k in keys}) > 1
     show_task = any(k[3] for k in keys)
-    table = Table(title=f"Scores ({name}, 95% CI)", header_style="bold")
+    datasets = list(dict.fromkeys(k[2] for k in keys))
+    # One dataset goes in the title: its column would repeat one name and cost an
+    # 80-column terminal the width that the model names need.
+    show_dataset = len(datasets) != 1
+    title = Text(f"Scores{'' if show_dataset else f' on {datasets[0]}'} ({name}, 95% CI)")
+    # As wide as its title at least, so that a table of two short names does not fold it.
+    table = Table(title=title, header_style="bold", min_width=len(title) + 2)
     # Names fold rather than end in "…": a truncated model name hides which model it is.
     table.add_column("model", style="cyan", overflow="fold")
     if show_framework:
         table.add_column("framework", overflow="fold")
-    table.add_column("dataset", overflow="fold")
+    if show_dataset:
+        table.add_column("dataset", overflow="fold")
     if show_task:
         table.add_column("task", overflow="fold")
     if name != "general":
@@ -121,18 +130,94 @@ def results_table(rows: list[ResultRow], aggregator: str = "general") -> Table:
         # Text, not str: a name like "[x]" must not be read as rich markup.
         cells_text = [Text(model)]
         cells_text += [Text(framework)] if show_framework else []
-        cells_text.append(Text(dataset))
+        cells_text += [Text(dataset)] if show_dataset else []
         cells_text += [Text(task or "")] if show_task else []
         cells_text += [Text(group)] if name != "general" else []
-        n = 0
         for metric in metrics:
             cell = cells.get((key, metric))
-            n = max(n, cell.n if cell else 0)
-            style = "bold green" if (key, metric) in best else ""
-            cells_text.append(Text(format_score(cell), style=style) if cell else Text("–", style="dim"))
-        cells_text.append(Text(str(n)))
+            cells_text.append(_score_text(cell, (key, metric) in best))
+        present = [c for c in (cells.get((key, m)) for m in metrics) if c is not None]
+        cells_text.append(Text(counts(max(present, key=lambda c: (c.n, c.n_total or 0))) if present else "0"))
         table.add_row(*cells_text)
     return table
+
+
+def results_caveats(
+    rows: list[ResultRow], aggregator: str = "general", jobs: list[JobSummary] | None = None
+) -> Text:
+    """What to print under :func:`results_table` (see :mod:`vlmbench.report.caveats`), one line each.
+
+    Rows that answered part of their samples and why, columns whose top two
+    intervals overlap, and per dataset how its samples were chosen (from
+    ``jobs``' selection) and how many were scored. Lines fold at the
+    console's width; nothing is cut.
+    """
+    keys, metrics, cells, _ = score_grid(rows, aggregator)
+    several_frameworks = len({k[1] for k in keys}) > 1
+
+    def label(key: GridKey) -> str:
+        return f"{key[0]} ({key[1]})" if several_frameworks else key[0]
+
+    lines = [(note, "yellow") for note in coverage_notes(keys, metrics, cells, label)]
+    lines += [(warning, "yellow") for warning in overlap_warnings(keys, metrics, cells, label)]
+    lines += [(line, "dim") for line in sampling_lines(rows, jobs)]
+    caveats = Text(overflow="fold")
+    for number, (line, style) in enumerate(lines):
+        caveats.append(("\n" if number else "") + line, style=style)
+    return caveats
+
+
+def results_tables(
+    rows: list[ResultRow], aggregator: str = "general", jobs: list[JobSummary] | None = None
+) -> list[Group]:
+    """Per dataset, in first-seen order: its :func:`results_table` (its own metrics), caveats under it."""
+    groups = []
+    for dataset in dict.fromkeys(r.dataset for r in rows):
+        picked = [r for r in rows if r.dataset == dataset]
+        own_jobs = None if jobs is None else [j for j in jobs if j.dataset == dataset]
+        caveats = results_caveats(picked, aggregator, own_jobs)
+        groups.append(Group(results_table(picked, aggregator), *([caveats] if caveats.plain else [])))
+    return groups
+
+
+def _score_text(cell: ResultRow | None, best: bool) -> Text:
+    """The figure, bold when best; a part-covered one gets its share on a second line (narrow columns)."""
+    if cell is None:
+        return Text("–", style="dim")
+    if not is_number(cell.value):
+        return Text(f"– {NO_ANSWERS}", style="dim")
+    text = Text(format_score(cell), style="bold green" if best else "")
+    if mark := coverage_mark(cell):
+        text.append(f"\n{mark}", style="yellow")
+    return text
+
+
+TRACEBACK = "Traceback (most recent call last):"
+
+
+def error_headline(job: JobSummary, limit: int = 160) -> str:
+    """The one line of a job's error that says why it failed: its first non-blank line.
+
+    That is where the worker puts the reason ("45 of 60 samples failed (more
+    than 50% allowed); first: <the first sample's error>"). A Python
+    traceback's header says nothing, so the traceback's last line (the
+    exception) stands in for it. A failed job without an error of its own
+    whose samples failed says how many did. "…" marks what is left out.
+    """
+    lines = [line.strip() for line in (job.error or "").splitlines() if line.strip()]
+    headline = lines[0] if lines else ""
+    before, traceback, _ = headline.partition(TRACEBACK)
+    if traceback and len(lines) > 1:
+        headline = before + lines[-1]
+    more = len(lines) > 1
+    if len(headline) > limit:
+        headline, more = headline[: limit - 1].rstrip(), True
+    headline += " …" if more else ""
+    if job.oom and "memory" not in headline.lower():
+        headline = f"out of memory. {headline}".strip()
+    if not headline and job.state == "failed" and job.n_errors:
+        headline = f"{job.n_errors} of {job.n_done} predicted samples failed"
+    return headline
 
 
 def jobs_table(jobs: list[JobSummary]) -> Table:
@@ -147,9 +232,7 @@ def jobs_table(jobs: list[JobSummary]) -> Table:
     for column in ("samples", "errors", "wall", "samples/s", "latency"):
         table.add_column(column, justify="right", no_wrap=True)
     for job in jobs:
-        error = (job.error or "").splitlines()[0][:120] if job.error else ""
-        if job.oom and "memory" not in error.lower():
-            error = f"out of memory. {error}".strip()
+        error = error_headline(job)
         name = Text(job.model_name, style="cyan")
         if show_framework:
             name.append(f" ({job.framework})", style="dim")

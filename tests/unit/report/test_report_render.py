@@ -12,7 +12,8 @@ import pytest
 from vlmbench.datasets.schema import Sample
 from vlmbench.jobfiles import JobStatus, Prediction
 from vlmbench.metrics import score_job
-from vlmbench.report import summarize_job, write_report
+from vlmbench.metrics import ResultRow
+from vlmbench.report import JobSummary, summarize_job, write_report
 
 MODELS = [
     ("qwen2-vl-2b", "transformers", 0.9),
@@ -108,3 +109,115 @@ def test_single_cell_heatmaps_are_left_out(tmp_path):
     html = write_report(tmp_path, results, jobs, title="one")[1].read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 2  # the anls bars and the latency chart
     assert "best model on each dataset" not in html  # nothing to compare with one model
+
+
+# --- caveats in the report: part-covered rows, sampling, overlapping intervals, failed jobs ---------------
+
+
+def row(model, value, *, metric="anls", n=60, errors=0, total=60, ci=0.05, aggregator="general", group="all",
+        higher=True):
+    return ResultRow(job_id=f"job-{model}", model_name=model, framework="transformers", dataset="docs",
+                     metric=metric, aggregator=aggregator, group=group, value=value, n=n, n_errors=errors,
+                     n_total=total, coverage=n / total, higher_is_better=higher,
+                     ci_low=value - ci if value == value else None,
+                     ci_high=value + ci if value == value else None)
+
+
+@pytest.fixture()
+def caveat_run():
+    results = [
+        row("a", 0.70), row("b", 0.68),  # intervals 0.65–0.75 and 0.63–0.73 overlap
+        row("c", 0.90, n=50, errors=10),  # the highest figure, over 50 of 60 samples
+        row("dead", float("nan"), n=0, errors=60),
+        row("a", 0.70, aggregator="by_doc_type", group="invoice", total=30, n=30),
+        row("b", 0.60, aggregator="by_doc_type", group="invoice", total=30, n=30),
+        row("c", 0.95, aggregator="by_doc_type", group="invoice", total=30, n=20, errors=10),
+        row("a", 0.50, aggregator="by_doc_type", group="receipt", total=30, n=30),
+        row("b", 0.40, aggregator="by_doc_type", group="receipt", total=30, n=30),
+    ]
+    jobs = [
+        JobSummary(job_id=f"job-{m}", model_name=m, framework="transformers", dataset="docs", state="done",
+                   n_samples=60, n_done=60, n_errors=e, selection="first 60 of 9,673")
+        for m, e in (("a", 0), ("b", 0), ("c", 10))
+    ]
+    jobs.append(JobSummary(
+        job_id="job-dead", model_name="dead", framework="transformers", dataset="docs", state="failed",
+        n_samples=60, n_done=60, n_errors=60, selection="first 60 of 9,673",
+        error="60 of 60 samples failed (more than 50% allowed); first: CUDA error: device-side assert\n"
+              "  File model.py, line 3\nRuntimeError: device-side assert"))
+    return results, jobs
+
+
+def test_markdown_says_the_caveats(tmp_path, caveat_run):
+    md = write_report(tmp_path, *caveat_run, title="t")[0].read_text(encoding="utf-8")
+    assert "| a | **0.700 ± 0.050** | 60 | 0 |" in md  # best among those that answered everything
+    assert "| c | 0.900 ± 0.050 ⚠83% | 50/60 | 10 |" in md  # highest, not bold, share shown
+    assert "| dead | – no answers | 0/60 | 60 |" in md
+    assert "- ⚠ c on docs answered 50 of 60 samples (83%): 10 failed; not ranked" in md
+    assert "- ⚠ dead on docs: no answers to any of 60 samples (60 failed)" in md
+    assert ("- ⚠ docs anls: a and b cannot be told apart at n=60 (intervals overlap); score more samples"
+            in md)
+    assert "- Samples: docs — first 60 of 9,673; scored 0–60 of 60 per model" in md
+    # by document class: the part-covered cell is marked and not bold; a wins invoice among the rest
+    assert "| a | **0.700 ± 0.050** | **0.500 ± 0.050** |" in md
+    assert "| c | 0.950 ± 0.050 ⚠66% | – |" in md
+    # the failed job: the reason first, the whole error under it
+    assert ("- `job-dead` dead on docs: **60 of 60 samples failed (more than 50% allowed); first: "
+            "CUDA error: device-side assert …**") in md
+    assert "  ```text\n  60 of 60 samples failed" in md and "  RuntimeError: device-side assert\n  ```" in md
+    for line in md.splitlines():
+        if line.startswith("|"):
+            assert line.endswith("|"), line
+
+
+def test_html_says_the_caveats(tmp_path, caveat_run):
+    html = write_report(tmp_path, *caveat_run, title="t")[1].read_text(encoding="utf-8")
+    assert '<span class="cov" title="share of the planned samples answered; not ranked">⚠83%</span>' in html
+    scores = html[html.index('<table class="scores">'):html.index("</table>")]
+    assert scores.count(" best") == 1  # only a's figure
+    assert '<li class="warn">⚠ docs anls: a and b cannot be told apart at n=60' in html
+    sampling = "Samples: docs — first 60 of 9,673; scored 0–60 of 60 per model"
+    assert f'<li class="sampling">{sampling}</li>' in html
+    assert "Hatched bars (c) answered only part of their samples" in html  # dead has no bar at all
+    assert "<pre><strong>60 of 60 samples failed (more than 50% allowed)" in html
+    assert "RuntimeError: device-side assert</pre>" in html
+    assert "<link" not in html and "<script src" not in html
+
+
+def test_part_covered_bars_are_hatched_and_placed_after(monkeypatch, caveat_run):
+    from vlmbench.report import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "to_base64_png", lambda figure: figures.append(figure) or "png")
+    results, _ = caveat_run
+    labels = {r.job_id: r.model_name for r in results}
+    assert plots.metric_bars(results, "anls", labels) == "png"
+    ax = figures[0].axes[0]
+    bars = [p for p in ax.patches if p.get_width() > 0]
+    hatched = {round(p.get_width(), 3): p.get_hatch() for p in bars}
+    assert hatched == {0.7: None, 0.68: None, 0.9: "////"}
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names == ["dead", "c", "b", "a"]  # bottom to top: best on top, part-covered below, no answers last
+    texts = [t.get_text() for t in ax.texts]
+    assert "  0.900 ⚠83%" in texts and "  no answers" in texts
+    assert plots.doc_class_heatmap(results, "anls", "docs", labels) == "png"
+    cells = [t.get_text() for t in figures[1].axes[0].texts]
+    assert "0.95⚠" in cells and "0.70" in cells
+
+
+def test_old_results_without_coverage_read_as_before(tmp_path):
+    results = [row("a", 0.7, ci=0.01).model_copy(update={"n_total": None, "coverage": None}),
+               row("b", 0.5, ci=0.01).model_copy(update={"n_total": None, "coverage": None})]
+    md = write_report(tmp_path, results, [], title="t")[0].read_text(encoding="utf-8")
+    assert "| a | **0.700 ± 0.010** | 60 | 0 |" in md and "⚠ " not in md and "told apart" not in md
+    assert "- Samples: docs — selection not recorded; scored 60 per model" in md
+
+
+def test_the_legend_of_marks_appears_only_when_a_figure_is_marked(tmp_path, caveat_run):
+    results, jobs = caveat_run
+    legend = "⚠83% marks a figure over 83% of the planned samples"
+    md = write_report(tmp_path, results, jobs, title="t")[0].read_text(encoding="utf-8")
+    assert legend in md
+    whole = [r for r in results if r.model_name in ("a", "b")]
+    md, html = (p.read_text(encoding="utf-8") for p in write_report(tmp_path, whole, jobs[:2], title="t"))
+    assert legend not in md and legend not in html and "Hatched" not in html
