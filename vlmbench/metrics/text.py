@@ -24,7 +24,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from itertools import chain, repeat
-from operator import attrgetter, contains, methodcaller
+from operator import attrgetter, contains
 
 import numpy as np
 from rapidfuzz import process
@@ -68,24 +68,8 @@ def reference_answers(sample: Sample) -> list[str]:
 
 
 def _collapsed(texts: Sequence[str]) -> list[str]:
-    """:func:`collapse_whitespace` of each text.
-
-    Most texts are collapsed already: printable (every whitespace but " "
-    is not), no double space, no space at either end. C-level scans find
-    the others, cheaper than splitting and joining every text; the space
-    checks run per text only when the joined batch shows a suspect.
-    """
-    n = len(texts)
-    dirty = ~np.fromiter(map(str.isprintable, texts), dtype=bool, count=n)
-    joined = "\n".join(texts)  # a text with its own "\n" is unprintable, so dirty already
-    if "  " in joined or " \n" in joined or "\n " in joined or joined[:1] == " " or joined[-1:] == " ":
-        dirty |= np.fromiter(map(contains, texts, repeat("  ")), dtype=bool, count=n)
-        dirty |= np.fromiter(map(str.startswith, texts, repeat(" ")), dtype=bool, count=n)
-        dirty |= np.fromiter(map(str.endswith, texts, repeat(" ")), dtype=bool, count=n)
-    collapsed = list(texts)
-    for i in np.flatnonzero(dirty).tolist():
-        collapsed[i] = collapse_whitespace(collapsed[i])
-    return collapsed
+    """:func:`collapse_whitespace` of each text."""
+    return list(map(" ".join, map(str.split, texts)))
 
 
 def _references_of(samples: Sequence[Sample]) -> tuple[list[str], np.ndarray | None]:
@@ -96,7 +80,7 @@ def _references_of(samples: Sequence[Sample]) -> tuple[list[str], np.ndarray | N
     """
     answers = list(map(attrgetter("answer"), samples))
     if not any(map(attrgetter("choices"), samples)) and not any(
-            map(methodcaller("__contains__", "answers"), map(attrgetter("metadata"), samples))):
+            map(contains, map(attrgetter("metadata"), samples), repeat("answers"))):
         return answers, None
     several = [i for i, sample in enumerate(samples) if sample.choices or "answers" in sample.metadata]
     per_sample = [[answer] for answer in answers]
