@@ -170,7 +170,7 @@ def vqa_score(prediction: str, sample: Sample) -> float:
 
 @register_metric(
     "textvqa_score",
-    description="VQA accuracy after EvalAI's tokenising step, as the TextVQA and VizWiz evaluations compute it",
+    description="VQA accuracy after EvalAI's tokenising step, as TextVQA and VizWiz evaluations compute it",
     aliases=("textvqa", "vizwiz_score"),
 )
 def textvqa_score(prediction: str, sample: Sample) -> float:

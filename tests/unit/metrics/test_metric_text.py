@@ -154,7 +154,8 @@ def test_anls_on_multiple_choice_accepts_the_option_text():
 
 # --- batch forms -------------------------------------------------------------------
 
-WORDS = ["total", "Total", "ИТОГО", "сумма", "ёж", "1 200", "RUB", "ß", "İ", "ΟΔΟΣ", "", " ", "\t", "\n", "a", "ab"]
+WORDS = ["total", "Total", "ИТОГО", "сумма", "ёж", "1 200", "RUB", "ß", "İ", "ΟΔΟΣ",
+         "", " ", "\t", "\n", "a", "ab"]
 
 
 def random_pairs(seed: int, count: int) -> tuple[list[str], list[Sample]]:

@@ -72,7 +72,8 @@ def lmms_vqav2(module, prediction: str, answers: list[str]) -> float:
 
 
 def lmms_textvqa(module, prediction: str, answers: list[str]) -> float:
-    return module.textvqa_process_results({"question_id": 1, "answers": list(answers)}, [prediction])["exact_match"]
+    return module.textvqa_process_results({"question_id": 1, "answers": list(answers)},
+                                          [prediction])["exact_match"]
 
 
 def lmms_vizwiz(module, prediction: str, answers: list[str]) -> float:
