@@ -105,8 +105,8 @@ def _strip_punctuation(text: str) -> str:
     out = text
     for mark in _PUNCTUATION:
         if mark in text:
-            spaced = delete_all or mark + " " in text or " " + mark in text
-            out = out.replace(mark, "" if spaced else " ")
+            touches_space = mark + " " in text or " " + mark in text
+            out = out.replace(mark, "" if delete_all or touches_space else " ")
     return _PERIOD.sub("", out, count=_MAX_PERIODS)
 
 
