@@ -115,6 +115,9 @@ class JobSpec(BaseModel):
     generation: GenerationParams = Field(default_factory=GenerationParams)
     batch_size: int | None = Field(default=None, ge=1)  # None: the model's own max_batch_size
     image: str | None = None  # docker image, when an executor uses one
+    # A job whose share of failed samples exceeds this ends failed (all failed always does).
+    # Not part of the job id: it judges the answers, it does not make them.
+    max_error_rate: float = Field(default=0.5, ge=0.0, le=1.0)
 
     def write(self, path: Path) -> None:
         write_atomic(path, self.model_dump_json(indent=2))

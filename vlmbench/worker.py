@@ -164,13 +164,26 @@ class Worker:
             finally:
                 model.close()
         wall = time.perf_counter() - wall_start
-        self.status.state = "done"
-        self.status.exit_code = 0
+        self._settle()
         self.status.finished_at = now_iso()
         self.status.wall_s = round(wall, 3)
         self.status.samples_per_s = round(len(todo) / wall, 3) if todo and wall > 0 else None
         self._write_status()
-        return 0
+        return self.status.exit_code
+
+    def _settle(self) -> None:
+        """done, or failed when the model answered too little for its scores to speak for the job."""
+        n, n_failed = self.status.n_samples, self.status.n_errors
+        if n and (n_failed == n or n_failed / n > self.spec.max_error_rate):
+            # Rare path: reading the file back is fine here, and finds a failure from an earlier attempt too.
+            latest = {p.id: p for p in read_predictions(self.predictions_path)}  # a retried sample's last line
+            first = next((p.error or "no answer" for p in latest.values()
+                          if p.error is not None or p.answer is None), "no answer")
+            self.status.state, self.status.exit_code = "failed", 1
+            self.status.error = (f"{n_failed} of {n} samples failed (more than {self.spec.max_error_rate:.0%} "
+                                 f"allowed); first: {first}")
+        else:
+            self.status.state, self.status.exit_code = "done", 0
 
     def _predict(self, model: VisionLanguageModel, todo: list[Sample]) -> None:
         last_status = time.monotonic()
@@ -187,7 +200,7 @@ class Worker:
                     answer, error = (None, decode_error) if decode_error else next(results)
                     lines.append(Prediction(id=sample.id, prompt=self._prompt(sample), answer=answer,
                                             latency_s=round(per_sample, 4), error=error).model_dump_json())
-                    self.status.n_errors += error is not None
+                    self.status.n_errors += error is not None or answer is None
                 out.write("\n".join(lines) + "\n")
                 out.flush()
                 self.status.n_done += len(batch)

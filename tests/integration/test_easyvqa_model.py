@@ -117,5 +117,5 @@ def test_the_catalog_row_runs_in_a_worker(tmp_path):
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     (metrics_file,) = (tmp_path / "out" / "jobs").glob("*/metrics.json")
-    general = next(r for r in json.loads(metrics_file.read_text()) if r["aggregator"] == "general")
+    general = next(r for r in json.loads(metrics_file.read_text())["rows"] if r["aggregator"] == "general")
     assert general["metric"] == "accuracy" and general["n"] == 64 and general["value"] >= 0.8

@@ -135,3 +135,28 @@ def test_unknown_schema_version_is_refused(tmp_path, text_dataset):
     result = subprocess.run([sys.executable, "-m", "vlmbench", "worker", str(job)], capture_output=True, text=True)
     assert result.returncode == 2
     assert "schema version 99" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_job_whose_samples_all_fail_ends_failed_with_its_first_error(tmp_path, text_dataset):
+    job = write_job(tmp_path / "job", text_dataset, "echo", {"fail_marker": "written"})
+    assert run_worker(job) == 1
+    status = JobStatus.read(tmp_path / "job" / "status.json")
+    assert status.state == "failed" and status.exit_code == 1
+    assert status.error.startswith(f"{len(WORDS)} of {len(WORDS)} samples failed")
+    assert "first: " in status.error and "written" in status.error
+    # every prediction is kept: the failures are evidence, and a rerun retries them
+    assert len(read_predictions(tmp_path / "job" / "predictions.jsonl")) == len(WORDS)
+
+
+@pytest.mark.parametrize(("max_error_rate", "state"), [(0.5, "failed"), (0.8, "done")])
+def test_the_share_of_failed_samples_a_job_tolerates_is_the_users(tmp_path, max_error_rate, state):
+    dataset = make_text_dataset(tmp_path / "d", WORDS[:5], corrupt={0, 1, 2})  # 60% undecodable
+    job = write_job(tmp_path / "job", dataset, "echo")
+    spec = JobSpec.read(job)
+    spec.max_error_rate = max_error_rate
+    spec.write(job)
+    assert run_worker(job) == (1 if state == "failed" else 0)
+    status = JobStatus.read(tmp_path / "job" / "status.json")
+    assert (status.state, status.n_errors) == (state, 3)
+    if state == "failed":
+        assert "3 of 5 samples failed (more than 50% allowed); first: image decode failed" in status.error
