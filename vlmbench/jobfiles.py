@@ -197,16 +197,22 @@ class JobStatus(BaseModel):
 
 
 def read_predictions(path: Path) -> list[Prediction]:
-    """Every complete line of a predictions file; a torn last line is dropped."""
-    predictions: list[Prediction] = []
+    """Each sample's latest prediction, in the order samples were first answered.
+
+    A torn last line (the writer was killed mid-line) is dropped. A sample
+    appears twice when a resumed job retried it after it failed; its last
+    line is the one that counts.
+    """
+    latest: dict[str, Prediction] = {}
     if not path.exists():
-        return predictions
+        return []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if not line.endswith("\n"):
-                break  # the writer was killed mid-line
+                break
             try:
-                predictions.append(Prediction.model_validate_json(line))
+                prediction = Prediction.model_validate_json(line)
             except ValidationError:
                 break
-    return predictions
+            latest[prediction.id] = prediction
+    return list(latest.values())

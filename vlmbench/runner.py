@@ -39,6 +39,7 @@ class RunOptions:
     resume: bool = True
     catalogs: Sequence[Path] = ()
     timeout_s: float | None = None  # per job
+    max_error_rate: float = 0.5  # a job whose failed share of samples is above this ends failed
 
 
 @dataclass
@@ -64,6 +65,8 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     plan = build_plan(config, catalog, executor=options.executor, out=options.out,
                       limit=options.limit, gpus=options.gpus, image_of=digests, sample=options.sample,
                       seed=options.seed)
+    for job in plan.jobs:  # how strict to be is the user's call, not part of what a job computes
+        job.spec.max_error_rate = options.max_error_rate
     executor.check(plan.jobs)
     missing = [job for job in plan.jobs if job.run_row.only_evaluate_metrics
                and not (plan.run_dir / "jobs" / job.job_id / PREDICTIONS).exists()]
@@ -89,6 +92,7 @@ def _write_run_json(plan: Plan) -> None:
              "catalog_row": job.catalog_row.model_dump(mode="json"), "image": job.spec.image,
              "image_digest": plan.image_digests.get(job.spec.image or ""),
              "metrics": job.metrics, "aggregators": job.aggregators, "n_samples": job.n_samples,
+             "selection": job.selection,
              "dataset_root": str(job.dataset_root)}
             for job in plan.jobs
         ],

@@ -130,14 +130,16 @@ class Worker:
         self.status.references_fingerprint = references_fingerprint(samples)
         self.root = dataset.root
         wanted = {s.id for s in samples}
-        kept = read_predictions(self.predictions_path)
-        # Rewrite without a torn last line (a kill mid-write) before appending again.
+        # A sample that failed before is tried again: this job is running because it is not done,
+        # and a failure may have been passing (out of memory, a timeout, a file being copied).
+        kept = [p for p in read_predictions(self.predictions_path) if p.error is None and p.answer is not None]
+        # Rewrite without a torn last line (a kill mid-write) or the failures before appending again.
         if self.predictions_path.exists():
             write_atomic(self.predictions_path, "".join(p.model_dump_json() + "\n" for p in kept))
         done = {p.id for p in kept}
         self.status.n_samples = len(samples)
         self.status.n_done = len(done & wanted)
-        self.status.n_errors = sum(1 for p in kept if p.error and p.id in wanted)
+        self.status.n_errors = 0
         return [s for s in samples if s.id not in done]
 
     def _load_model(self) -> VisionLanguageModel:
@@ -175,9 +177,8 @@ class Worker:
         """done, or failed when the model answered too little for its scores to speak for the job."""
         n, n_failed = self.status.n_samples, self.status.n_errors
         if n and (n_failed == n or n_failed / n > self.spec.max_error_rate):
-            # Rare path: reading the file back is fine here, and finds a failure from an earlier attempt too.
-            latest = {p.id: p for p in read_predictions(self.predictions_path)}  # a retried sample's last line
-            first = next((p.error or "no answer" for p in latest.values()
+            # Rare path: reading the file back is fine here.
+            first = next((p.error or "no answer" for p in read_predictions(self.predictions_path)
                           if p.error is not None or p.answer is None), "no answer")
             self.status.state, self.status.exit_code = "failed", 1
             self.status.error = (f"{n_failed} of {n} samples failed (more than {self.spec.max_error_rate:.0%} "

@@ -155,3 +155,55 @@ def test_only_evaluate_metrics_rescores_saved_predictions_and_needs_them(tmp_pat
     assert invoke("run", plain, "--out", tmp_path / "out", "--catalog", catalog).exit_code == 0
     again = invoke("run", first, "--out", tmp_path / "out", "--catalog", catalog)
     assert again.exit_code == 0, again.output
+
+
+@pytest.mark.integration
+def test_a_model_failing_most_samples_fails_its_job_unless_the_user_allows_more(tmp_path):
+    dataset = make_text_dataset(tmp_path / "d", WORDS[:5], corrupt={0, 1, 2})  # 3 of 5 images undecodable
+    catalog = tmp_path / "extra.csv"
+    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name\n"
+                       "echo,Echo,echo-test,,,,echo\n")
+    config = write_config(tmp_path, f"model_name,dataset,metrics\necho-test,{dataset},exact_match\n")
+    out = tmp_path / "out"
+    result = invoke("run", config, "--out", out, "--catalog", catalog)
+    assert result.exit_code == 1, result.output
+    assert "3 of 5 samples failed (more than 50% allowed); first: image decode failed" in result.output
+    (job_dir,) = (out / "jobs").iterdir()
+    assert json.loads((job_dir / "status.json").read_text())["state"] == "failed"
+    rows = json.loads((job_dir / "metrics.json").read_text())["rows"]
+    general = next(r for r in rows if r["aggregator"] == "general")
+    assert (general["n"], general["n_errors"], general["n_total"]) == (2, 3, 5)  # the answers it gave still count
+
+    result = invoke("run", config, "--out", out, "--catalog", catalog, "--max-error-rate", "0.6")
+    assert result.exit_code == 0, result.output
+    assert json.loads((job_dir / "status.json").read_text())["state"] == "done"
+
+
+@pytest.mark.integration
+def test_a_corrected_label_is_rescored_without_rerunning_the_model(tmp_path):
+    dataset = make_text_dataset(tmp_path / "d", WORDS[:4])
+    catalog = tmp_path / "extra.csv"
+    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
+                       'echo,Echo,echo-test,,,,echo,"{""answer"": ""total""}"\n')
+    config = write_config(tmp_path, f"model_name,dataset,metrics\necho-test,{dataset},exact_match\n")
+    out = tmp_path / "out"
+    assert invoke("run", config, "--out", out, "--catalog", catalog).exit_code == 0
+    (job_dir,) = (out / "jobs").iterdir()
+    predictions = (job_dir / "predictions.jsonl").read_bytes()
+
+    def general() -> float:
+        rows = json.loads((job_dir / "metrics.json").read_text())["rows"]
+        return next(r["value"] for r in rows if r["aggregator"] == "general")
+
+    assert general() == 0.25  # only s1 is "total"
+    annotation = dataset / "annotation.csv"
+    annotation.write_text(annotation.read_text().replace(";invoice;", ";total;"))  # relabel s0
+    result = invoke("evaluate", out)
+    assert result.exit_code == 0, result.output
+    assert "references changed since its predictions were made; rescored, no model rerun" in result.output
+    assert general() == 0.5
+    assert (job_dir / "predictions.jsonl").read_bytes() == predictions
+    # a rerun keeps the job (its inputs did not change) and says the same
+    result = invoke("run", config, "--out", out, "--catalog", catalog)
+    assert result.exit_code == 0 and "rescored, no model rerun" in result.output
+    assert (job_dir / "predictions.jsonl").read_bytes() == predictions

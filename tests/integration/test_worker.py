@@ -160,3 +160,26 @@ def test_the_share_of_failed_samples_a_job_tolerates_is_the_users(tmp_path, max_
     assert (status.state, status.n_errors) == (state, 3)
     if state == "failed":
         assert "3 of 5 samples failed (more than 50% allowed); first: image decode failed" in status.error
+
+
+def test_a_rerun_of_a_failed_job_retries_only_its_failed_samples(tmp_path, text_dataset):
+    job = write_job(tmp_path / "job", text_dataset, "echo", batch_size=4)
+    spec = JobSpec.read(job)
+    spec.prompt.rules.append(PromptRule(doc_class="odd", template="odd {question}"))
+    spec.model.params["fail_marker"] = "odd"
+    spec.max_error_rate = 0.2
+    spec.write(job)
+    assert run_worker(job) == 1  # half the samples fail
+    path = tmp_path / "job" / "predictions.jsonl"
+    answered = {p.id: p for p in read_predictions(path) if p.error is None}
+    assert len(answered) == len(WORDS) // 2
+
+    spec.model.params["fail_marker"] = "never"  # the passing cause is gone
+    spec.write(job)
+    assert run_worker(job) == 0
+    after = read_predictions(path)
+    assert len(path.read_text().splitlines()) == len(after) == len(WORDS)  # one line per sample
+    assert all(p.error is None for p in after)
+    assert all(p.model_dump() == answered[p.id].model_dump() for p in after if p.id in answered)  # not redone
+    status = JobStatus.read(tmp_path / "job" / "status.json")
+    assert (status.state, status.n_done, status.n_errors) == ("done", len(WORDS), 0)

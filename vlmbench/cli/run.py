@@ -60,6 +60,9 @@ def _show_scores(scores) -> None:
     console().print(jobs_table(scores.jobs))
     for table in results_tables(scores.results, jobs=scores.jobs):  # one per dataset, caveats under each
         console().print(table)
+    for job in scores.relabelled:
+        console().print(f"[yellow]note[/]: {job.job_id} ({job.model_name} on {job.dataset}): the references "
+                        "changed since its predictions were made; rescored, no model rerun")
 
 
 def run(
@@ -75,12 +78,15 @@ def run(
     dry_run: Annotated[bool, typer.Option(help="Print the plan; start nothing.")] = False,
     timeout: Annotated[float | None, typer.Option(min=1, help="Seconds a job may run before it is stopped.")] = None,
     catalog: CatalogOption = None,
+    max_error_rate: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="The share of a job's samples that may fail before the job counts as failed.")] = 0.5,
 ) -> None:
     """Plan jobs from the run CSV, run them, score, report."""
     from vlmbench.progress import RichRunProgress
     from vlmbench.runner import RunOptions, execute, validate
 
     options = RunOptions(executor=executor, out=out, jobs=jobs, limit=limit, resume=resume, timeout_s=timeout,
+                         max_error_rate=max_error_rate,
                          sample=_whole_number(sample, "--sample", 1), seed=_whole_number(seed, "--seed", 0),
                          gpus=[g.strip() for g in gpus.split(",")] if gpus else [], catalogs=catalog or [])
     plan = validate(config, options)
