@@ -97,6 +97,7 @@ def main() -> None:
     print(f"  bare rapidfuzz loop:    {best_floor:6.2f} s  (cer {floor_cer:.4f}, anls {floor_anls:.4f}; no intervals)")
     print(f"  ratio:                  {best_ours / best_floor:6.2f}")
     print(f"  scores.jsonl records:   {best_records:6.2f} s  ({size / 1e6:.0f} MB of JSON)")
+    print(f"  scores + records:       {best_ours + best_records:6.2f} s  (what `vlmbench evaluate` spends scoring)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import attrgetter, is_not
 from typing import Any
 
 import numpy as np
@@ -106,34 +108,42 @@ class JobScores:
     def jsonl(self) -> str:
         """scores.jsonl: one :class:`SampleScore` line per predicted sample (null scores if it failed).
 
-        Formatted column by column rather than through a model per line: a
-        million lines take about two seconds instead of ten.
+        Built column by column with C-level ``map``/``join`` rather than a
+        model or an f-string per line: a million lines take about a second
+        and a half instead of ten.
         """
         from json.encoder import encode_basestring  # JSON string literal, non-ASCII kept as is
 
         kept = [i for i, prediction in enumerate(self.predictions) if prediction is not None]
+        samples = [self.samples[i] for i in kept]
+        predictions = [self.predictions[i] for i in kept]
 
         def text(values: Iterable[str | None]) -> list[str]:
-            return ["null" if v is None else encode_basestring(v) for v in values]
+            return [encode_basestring(v) if v is not None else "null" for v in values]
 
         def number(column: np.ndarray) -> list[str]:
-            return ["null" if v != v else repr(v) for v in column[kept].tolist()]
+            picked = column[kept]
+            formatted = list(map(repr, picked.tolist()))
+            for i in np.flatnonzero(np.isnan(picked)).tolist():
+                formatted[i] = "null"
+            return formatted
 
-        columns = [
-            text(self.samples[i].id for i in kept),
-            text(self.samples[i].answer for i in kept),
-            text(self.predictions[i].answer for i in kept),
-            text(self.predictions[i].error for i in kept),
+        pieces: list[Iterable[str]] = [
+            repeat('{"id":'), text(map(attrgetter("id"), samples)),
+            repeat(',"reference":'), text(map(attrgetter("answer"), samples)),
+            repeat(',"answer":'), text(map(attrgetter("answer"), predictions)),
+            repeat(',"error":'), text(map(attrgetter("error"), predictions)),
+            repeat(',"scores":{'),
         ]
-        names = [encode_basestring(name) for name in self.values]
-        scores = [number(column) for column in self.values.values()]
-        lines = [
-            f'{{"id":{a},"reference":{b},"answer":{c},"error":{d},"scores":{{'
-            + ",".join(f"{name}:{value}" for name, value in zip(names, values)) + "}}\n"
-            for a, b, c, d, *values in zip(*columns, *scores)
-        ]
+        for n, (name, column) in enumerate(self.values.items()):
+            pieces += [repeat(("," if n else "") + encode_basestring(name) + ":"), number(column)]
+        pieces.append(repeat("}}\n"))
+        text_out = "".join(map("".join, zip(*pieces)))
         # Valid JSON may hold U+2028/U+2029 raw, but str.splitlines() and some editors break lines there.
-        return "".join(lines).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        for separator in ("\u2028", "\u2029"):
+            if separator in text_out:  # a scan, where a replace would copy 150 MB for nothing
+                text_out = text_out.replace(separator, separator.encode("unicode_escape").decode())
+        return text_out
 
 
 def score_job(
@@ -161,12 +171,14 @@ def score_job(
     aggregator_names = list(dict.fromkeys(map(resolve_aggregator, aggregators or DEFAULT_AGGREGATORS)))
     check_group_columns(aggregator_names, samples)  # fail before any work
 
-    by_id = {p.id: p for p in predictions}  # a retried sample's later line wins
-    if not any(s.id in by_id for s in samples):
-        return JobScores(rows=[], samples=samples, predictions=[None] * len(samples), values={})
-    found = [by_id.get(s.id) for s in samples]
-    failed = np.array([p is not None and (p.error is not None or p.answer is None) for p in found])
-    answered = np.array([p is not None for p in found]) & ~failed
+    by_id = dict(zip(map(attrgetter("id"), predictions), predictions))  # a retried sample's later line wins
+    found = list(map(by_id.get, map(attrgetter("id"), samples)))
+    predicted = np.fromiter(map(is_not, found, repeat(None)), dtype=bool, count=len(found))
+    if not predicted.any():
+        return JobScores(rows=[], samples=samples, predictions=found, values={})
+    answered = predicted.copy()
+    answered[predicted] = [p.error is None and p.answer is not None for p in compress(found, predicted)]
+    failed = predicted & ~answered
     table = pd.DataFrame({"error": failed, "answered": answered})
     for column in dict.fromkeys(c for name in aggregator_names for c in group_columns(name)):
         table[column] = _group_values(samples, column)

@@ -22,7 +22,7 @@ multi-threaded ``cpdist``), so a million answers score in seconds.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain, repeat
 from operator import attrgetter, contains
 
@@ -67,9 +67,37 @@ def reference_answers(sample: Sample) -> list[str]:
 # string would cost as much as the edit distance itself.
 
 
+class _RecentBatches:
+    """A function of one sequence that remembers its results for the last two sequences given.
+
+    ``score_job`` hands every metric the same answers list and samples
+    list, so CER and ANLS of one job split and join each text once, not
+    twice. Entries are keyed by the sequence object itself (held, so its
+    identity is not reused); batch inputs are never mutated.
+    """
+
+    def __init__(self, function: Callable[[Sequence], list]) -> None:
+        self.function = function
+        self.recent: list[tuple[Sequence, list]] = []
+
+    def __call__(self, items: Sequence) -> list:
+        for seen, result in self.recent:
+            if seen is items:
+                return result
+        result = self.function(items)
+        self.recent = [(items, result), *self.recent[:1]]
+        return result
+
+
+@_RecentBatches
 def _collapsed(texts: Sequence[str]) -> list[str]:
     """:func:`collapse_whitespace` of each text."""
     return list(map(" ".join, map(str.split, texts)))
+
+
+@_RecentBatches
+def _answers(samples: Sequence[Sample]) -> list[str]:
+    return list(map(attrgetter("answer"), samples))
 
 
 def _references_of(samples: Sequence[Sample]) -> tuple[list[str], np.ndarray | None]:
@@ -78,7 +106,7 @@ def _references_of(samples: Sequence[Sample]) -> tuple[list[str], np.ndarray | N
     The owner array is None when every sample has just its ``answer`` (the
     common case, kept free of per-sample lists).
     """
-    answers = list(map(attrgetter("answer"), samples))
+    answers = _answers(samples)
     if not any(map(attrgetter("choices"), samples)) and not any(
             map(contains, map(attrgetter("metadata"), samples), repeat("answers"))):
         return answers, None
@@ -147,7 +175,7 @@ def _lengths(items: Sequence) -> np.ndarray:
 
 
 def _cer_many(predictions: Sequence[str], samples: Sequence[Sample]) -> np.ndarray:
-    references, hypotheses = _collapsed(list(map(attrgetter("answer"), samples))), _collapsed(predictions)
+    references, hypotheses = _collapsed(_answers(samples)), _collapsed(predictions)
     return _rates(_distances(references, hypotheses), _lengths(references), _lengths(hypotheses))
 
 
@@ -197,10 +225,18 @@ def _measured_length(text: str) -> int:
 
 
 def _anls_forms(texts: Sequence[str]) -> list[str]:
-    return list(map(str.lower, _collapsed(texts)))  # lowercasing never makes or removes whitespace
+    # One lower() over all texts joined instead of one per text. A collapsed
+    # text holds no "\n", and "\n" (neither cased nor case-ignorable) ends
+    # a word for the final-sigma rule just as the end of a text does.
+    collapsed = _collapsed(texts)
+    return "\n".join(collapsed).lower().split("\n") if collapsed else []
 
 
 def _measured_lengths(texts: Sequence[str]) -> np.ndarray:
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=len(texts))
+    joined = "".join(texts)
+    if len(joined.upper()) == len(joined):  # no "ß"-like letter anywhere: uppercasing keeps every length
+        return lengths
     return np.fromiter(map(len, map(str.upper, texts)), dtype=np.intp, count=len(texts))
 
 
