@@ -1,6 +1,6 @@
-"""A no-op rerun: `vlmbench run` again on a finished 10,000-sample run, nothing changed.
+"""A no-op rerun: `vlmbench run` again on a finished ~10,000-sample run, nothing changed.
 
-The first run answers 10,000 easy-VQA questions with the majority-answer
+The first run answers easy-VQA's 9,673 test questions with the majority-answer
 baseline (fast, so the first run is quick too) and scores them with exact
 match, ANLS and VQA score. The second, identical command finds every job
 done and the scores and report up to date; its wall time is what a user
