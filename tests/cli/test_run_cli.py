@@ -207,3 +207,31 @@ def test_a_corrected_label_is_rescored_without_rerunning_the_model(tmp_path):
     result = invoke("run", config, "--out", out, "--catalog", catalog)
     assert result.exit_code == 0 and "rescored, no model rerun" in result.output
     assert (job_dir / "predictions.jsonl").read_bytes() == predictions
+
+
+@pytest.mark.integration
+def test_scores_split_by_an_annotation_column_the_user_added(tmp_path):
+    from vlmbench.report import read_results_csv
+
+    dataset = make_text_dataset(tmp_path / "d", WORDS[:8])
+    annotation = dataset / "annotation.csv"
+    lines = annotation.read_text().splitlines()
+    langs = ["ru", "en", "ru", "en", "ru", "ru", "en", "ru"]
+    annotation.write_text("\n".join([lines[0] + ";lang"] + [f"{line};{lang}" for line, lang in zip(lines[1:], langs)])
+                          + "\n")
+    catalog = tmp_path / "extra.csv"
+    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
+                       'echo,Echo,echo-test,,,,echo,"{""answer"": ""total""}"\n')  # right on s1 only (en)
+    config = write_config(tmp_path, f"model_name;dataset;metrics;metrics_aggregators\n"
+                                    f"echo-test;{dataset};['exact_match'];['general', 'by_lang']\n")
+    result = invoke("run", config, "--out", tmp_path / "out", "--catalog", catalog)
+    assert result.exit_code == 0, result.output
+    rows = {r.group: r for r in read_results_csv(tmp_path / "out" / "results.csv") if r.aggregator == "by_lang"}
+    assert set(rows) == {"ru", "en"}
+    assert (rows["en"].n, rows["en"].value) == (3, pytest.approx(1 / 3))
+    assert (rows["ru"].n, rows["ru"].value) == (5, 0.0)
+    assert rows["en"].ci_low <= rows["en"].value <= rows["en"].ci_high
+
+    misspelt = write_config(tmp_path, f"model_name;dataset;metrics_aggregators\necho-test;{dataset};['by_lagn']\n")
+    result = invoke("validate", misspelt, "--catalog", catalog)
+    assert result.exit_code == 2 and "'metrics_aggregators'" in result.output and "lang" in result.output
