@@ -19,7 +19,7 @@ from vlmbench.errors import JobSpecError
 from vlmbench.fileio import write_atomic
 from vlmbench.models.base import GenerationParams
 
-JOB_SCHEMA_VERSION = 1
+JOB_SCHEMA_VERSION = 2  # 2: multiple-choice prompts, sample selection, max_error_rate
 
 JobState = Literal["pending", "running", "done", "failed", "interrupted"]
 
