@@ -147,12 +147,15 @@ def test_only_evaluate_metrics_rescores_saved_predictions_and_needs_them(tmp_pat
     catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name\n"
                        "echo,Echo,echo-test,,,,echo\n")
     first = write_config(tmp_path, f"model_name,dataset,only_evaluate_metrics\necho-test,{text_dataset},true\n")
-    result = invoke("run", first, "--out", tmp_path / "out", "--catalog", catalog)
-    assert result.exit_code == 2 and "'only_evaluate_metrics'" in result.output and "no predictions" in result.output
+    for command in ("validate", "run"):  # the two agree
+        result = invoke(command, first, "--out", tmp_path / "out", "--catalog", catalog)
+        assert result.exit_code == 2 and "'only_evaluate_metrics'" in result.output
+        assert "no predictions" in result.output
     assert not (tmp_path / "out").exists()
     plain = tmp_path / "plain.csv"
     plain.write_text(f"model_name,dataset\necho-test,{text_dataset}\n")
     assert invoke("run", plain, "--out", tmp_path / "out", "--catalog", catalog).exit_code == 0
+    assert invoke("validate", first, "--out", tmp_path / "out", "--catalog", catalog).exit_code == 0
     again = invoke("run", first, "--out", tmp_path / "out", "--catalog", catalog)
     assert again.exit_code == 0, again.output
 

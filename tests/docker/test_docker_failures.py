@@ -144,20 +144,22 @@ def test_a_missing_image_is_reported_before_anything_starts(tmp_path, docker_cli
     catalog = extra_catalog(tmp_path / "c.csv", ["echo,Echo,ghost,vlmbench/cpu:0.0.0-missing,,,echo,,"])
     config = tmp_path / "run.csv"
     config.write_text(f"model_name,dataset\nghost,{dataset}\n")
-    result = _run_cli("run", config, "--executor", "docker", "--out", tmp_path / "out", "--catalog", catalog)
-    assert result.returncode == 2
-    assert "vlmbench/cpu:0.0.0-missing" in result.stderr and "vlmbench build-images cpu" in result.stderr
-    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+    for command in ("validate", "run"):  # validate asks the executor as run does
+        result = _run_cli(command, config, "--executor", "docker", "--out", tmp_path / "out", "--catalog", catalog)
+        assert result.returncode == 2
+        assert "vlmbench/cpu:0.0.0-missing" in result.stderr and "vlmbench build-images cpu" in result.stderr
+        assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
 
 
 def test_gpus_on_an_engine_without_nvidia_runtime_are_refused_clearly(tmp_path, docker_client, cpu_image):
     dataset = make_text_dataset(tmp_path / "words", WORDS[:2])
     config = tmp_path / "run.csv"
     config.write_text(f"model_name,dataset\ntesseract-eng,{dataset}\n")
-    result = _run_cli("run", config, "--executor", "docker", "--gpus", "0", "--out", tmp_path / "out")
-    assert result.returncode == 2
-    assert "no NVIDIA runtime" in result.stderr and "nvidia-ctk" in result.stderr
-    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+    for command in ("validate", "run"):
+        result = _run_cli(command, config, "--executor", "docker", "--gpus", "0", "--out", tmp_path / "out")
+        assert result.returncode == 2
+        assert "no NVIDIA runtime" in result.stderr and "nvidia-ctk" in result.stderr
+        assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
 
 
 def test_a_container_out_of_memory_is_reported_as_such(tmp_path, docker_client, cpu_image, no_leftover_containers):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from vlmbench.cli.console import console
 from vlmbench.cli.models import CatalogOption
+
+if TYPE_CHECKING:
+    from vlmbench.runner import RunOptions
 
 ConfigArg = Annotated[Path, typer.Argument(help="Run CSV: one row per job.")]
 RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by `vlmbench run`.")]
@@ -65,12 +68,27 @@ def _show_scores(scores) -> None:
                         "changed since its predictions were made; rescored, no model rerun")
 
 
+ExecutorOption = Annotated[str, typer.Option(help="local | docker | slurm")]
+OutOption = Annotated[Path | None, typer.Option(help="Run directory [default: runs/<config name>].")]
+GpusOption = Annotated[str | None, typer.Option(help="GPUs to use, e.g. 0,1.")]
+
+
+def _options(executor: str, out: Path | None, gpus: str | None, limit: int | None, sample: str | None,
+             seed: str | None, catalog: list[Path] | None, **more) -> RunOptions:
+    """The options `run` and `validate` share, read the same way by both."""
+    from vlmbench.runner import RunOptions
+
+    return RunOptions(executor=executor, out=out, limit=limit, sample=_whole_number(sample, "--sample", 1),
+                      seed=_whole_number(seed, "--seed", 0), catalogs=catalog or [],
+                      gpus=[g.strip() for g in gpus.split(",")] if gpus else [], **more)
+
+
 def run(
     config: ConfigArg,
-    executor: Annotated[str, typer.Option(help="local | docker | slurm")] = "local",
-    out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/<config name>].")] = None,
+    executor: ExecutorOption = "local",
+    out: OutOption = None,
     jobs: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 1,
-    gpus: Annotated[str | None, typer.Option(help="GPUs to use, e.g. 0,1.")] = None,
+    gpus: GpusOption = None,
     limit: LimitOption = None,
     sample: SampleOption = None,
     seed: SeedOption = None,
@@ -83,12 +101,10 @@ def run(
 ) -> None:
     """Plan jobs from the run CSV, run them, score, report."""
     from vlmbench.progress import RichRunProgress
-    from vlmbench.runner import RunOptions, execute, validate
+    from vlmbench.runner import execute, validate
 
-    options = RunOptions(executor=executor, out=out, jobs=jobs, limit=limit, resume=resume, timeout_s=timeout,
-                         max_error_rate=max_error_rate,
-                         sample=_whole_number(sample, "--sample", 1), seed=_whole_number(seed, "--seed", 0),
-                         gpus=[g.strip() for g in gpus.split(",")] if gpus else [], catalogs=catalog or [])
+    options = _options(executor, out, gpus, limit, sample, seed, catalog, jobs=jobs, resume=resume,
+                       timeout_s=timeout, max_error_rate=max_error_rate)
     plan = validate(config, options)
     if dry_run:
         console().print(_plan_table(plan))
@@ -105,20 +121,17 @@ def run(
     raise typer.Exit(outcome.exit_code)
 
 
-def validate_command(config: ConfigArg, executor: Annotated[str, typer.Option()] = "local",
-                     catalog: CatalogOption = None, limit: LimitOption = None, sample: SampleOption = None,
-                     seed: SeedOption = None) -> None:
-    """Check a run CSV and everything it names, without running anything."""
-    from vlmbench.catalog import load_catalog
-    from vlmbench.config import read_run_config
-    from vlmbench.executors import get_executor
-    from vlmbench.plan import check_run
+def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out: OutOption = None,
+                     gpus: GpusOption = None, catalog: CatalogOption = None, limit: LimitOption = None,
+                     sample: SampleOption = None, seed: SeedOption = None) -> None:
+    """Check a run CSV and everything it names, as `run` would, without running anything."""
+    from vlmbench.runner import validate
 
-    sample_n, seed_n = _whole_number(sample, "--sample", 1), _whole_number(seed, "--seed", 0)
-    run_config = read_run_config(config)
-    check_run(run_config, load_catalog(catalog or []), needs_host_import=get_executor(executor).needs_host_import,
-              limit=limit, sample=sample_n, seed=seed_n)
-    console().print(f"[green]ok[/]: {config} — {len(run_config.rows)} job(s), all models, datasets and metrics found")
+    # The very checks `run` makes before it starts (datasets, prompts, executor, images, GPUs):
+    # the two never disagree on whether an input is good.
+    plan = validate(config, _options(executor, out, gpus, limit, sample, seed, catalog))
+    console().print(f"[green]ok[/]: {config} — {len(plan.jobs)} job(s), {sum(j.n_samples for j in plan.jobs):,} "
+                    f"samples; models, datasets, prompts and metrics found; the {executor} executor is ready")
 
 
 def evaluate(run_dir: RunDirArg) -> None:
