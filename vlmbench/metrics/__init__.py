@@ -6,7 +6,7 @@ sacrebleu only when BLEU or chrF is computed, and pandas only when a job
 is scored.
 """
 
-from vlmbench.metrics import choice, fields, order, text, translation, vqa  # noqa: F401  (registration)
+from vlmbench.metrics import choice, fields, order, pooled, text, translation, vqa  # noqa: F401  (registration)
 from vlmbench.metrics.aggregate import (
     AGGREGATORS,
     aggregate_scores,
