@@ -31,7 +31,6 @@ from vlmbench.errors import DatasetError, VlmbenchError
 from vlmbench.fileio import write_atomic
 from vlmbench.jobfiles import JobSpec, JobStatus, Prediction, now_iso, read_predictions
 from vlmbench.models.base import Request, VisionLanguageModel
-from vlmbench.models.packaged import resolve_packaged
 from vlmbench.registry import resolve_model_class
 
 PREDICTIONS = "predictions.jsonl"
@@ -146,7 +145,7 @@ class Worker:
         ref = self.spec.model
         cls = resolve_model_class(ref.class_path, ref.git_python_package)
         start = time.perf_counter()
-        model = cls(weights=resolve_packaged(ref.weights), **ref.params)
+        model = cls.for_job(self.spec)
         self.status.model_load_s = round(time.perf_counter() - start, 3)
         return model
 

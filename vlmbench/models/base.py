@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
+
+from vlmbench.models.packaged import resolve_packaged
+
+if TYPE_CHECKING:  # jobfiles imports this module
+    from vlmbench.jobfiles import JobSpec
 
 
 class GenerationParams(BaseModel):
@@ -53,6 +58,15 @@ class VisionLanguageModel(ABC):
     def __init__(self, weights: str | None = None, **params: Any) -> None:
         self.weights = weights
         self.params = params
+
+    @classmethod
+    def for_job(cls, spec: JobSpec) -> VisionLanguageModel:
+        """The model a job runs: its catalog row's weights and params as keyword arguments.
+
+        An adapter whose model wants more of the job at construction (a peer's
+        interface taking the model's name and the system prompt) overrides this.
+        """
+        return cls(weights=resolve_packaged(spec.model.weights), **spec.model.params)
 
     @abstractmethod
     def generate(self, requests: Sequence[Request]) -> list[str]:
