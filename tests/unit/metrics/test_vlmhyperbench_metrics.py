@@ -81,7 +81,8 @@ def test_pooled_batch_agrees_with_one_at_a_time():
     samples = [Sample(id=str(i), question="?", answer=ref) for i, ref in enumerate(REFERENCES)]
     for name in ("cer_pooled", "wer_pooled"):
         spec = get_metric(name)
-        assert list(spec.score_many(ANSWERS, samples)) == [spec(a, s) for a, s in zip(ANSWERS, samples, strict=True)]
+        one_at_a_time = [spec(a, s) for a, s in zip(ANSWERS, samples, strict=True)]
+        assert list(spec.score_many(ANSWERS, samples)) == one_at_a_time
 
 
 def test_empty_references_pool_like_one_empty_reference():
@@ -107,7 +108,8 @@ def test_their_bleu_is_ours_times_100_with_answer_and_reference_swapped():
 def scored_swapped() -> float:
     """Our corpus BLEU with each sample's answer and reference exchanged: their figure / 100."""
     samples = [Sample(id=str(i), question="?", answer=answer) for i, answer in enumerate(ANSWERS)]
-    predictions = [Prediction(id=s.id, prompt="?", answer=ref) for s, ref in zip(samples, REFERENCES, strict=True)]
+    predictions = [Prediction(id=s.id, prompt="?", answer=reference)
+                   for s, reference in zip(samples, REFERENCES, strict=True)]
     result = score_job(samples, predictions, ["bleu"], ["general"], job_id="j", model_name="m",
                        framework="f", dataset="d", task=None)
     return result.rows[0].value
