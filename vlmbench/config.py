@@ -16,6 +16,8 @@ from vlmbench.errors import ConfigError, Location, Problem
 
 REQUIRED_COLUMNS = ("model_name", "dataset")
 LIST_COLUMNS = ("metrics", "metrics_aggregators", "filter_doc_class", "filter_question_type", "gpus")
+# Free-text values (a question type may hold a comma): a bare cell is one value, as VLMHyperBench reads it.
+TEXT_LIST_COLUMNS = ("filter_doc_class", "filter_question_type")
 TRUE_WORDS = {"1", "true", "yes", "y", "on"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", ""}
 
@@ -30,6 +32,8 @@ class RunRow(BaseModel):
     dataset: str = Field(min_length=1)
     task: str | None = None
     framework: str | None = None
+    # VLMHyperBench's first run CSVs named the family; checked against the catalog row.
+    model_family: str | None = None
     docker_image: str | None = None
     prompt: str | None = None
     prompt_collection: str | None = None
@@ -85,7 +89,7 @@ def _cells_to_fields(cells: dict[str, str], number: int, path: Path, problems: l
             continue
         if column in LIST_COLUMNS:
             try:
-                fields[column] = parse_list(cell)
+                fields[column] = parse_list(cell, commas=column not in TEXT_LIST_COLUMNS)
             except ValueError as exc:
                 problems.append(Problem(str(exc), Location(path, number, column), "write ['A', 'B'] or A|B"))
         else:

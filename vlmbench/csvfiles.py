@@ -59,8 +59,13 @@ def read_csv_table(path: Path, error: type[VlmbenchError] = VlmbenchError) -> Cs
     return CsvTable(path, header, rows)
 
 
-def parse_list(cell: str) -> list[str]:
-    """A list cell: `['CER', 'WER']` (VLMHyperBench), `CER,WER` or `CER|WER`."""
+def parse_list(cell: str, commas: bool = True) -> list[str]:
+    """A list cell: `['CER', 'WER']` (VLMHyperBench), `CER,WER` or `CER|WER`.
+
+    Without ``commas`` a bare cell splits only on `|`: a value that may itself
+    hold a comma (VLMHyperBench's filters name one doc_class or question_type
+    as plain text) stays whole.
+    """
     cell = cell.strip()
     if not cell:
         return []
@@ -72,7 +77,7 @@ def parse_list(cell: str) -> list[str]:
         if not isinstance(value, (list, tuple)):
             raise ValueError(f"not a list literal: {cell!r}")
         return [str(item).strip() for item in value if str(item).strip()]
-    separator = "|" if "|" in cell else ","
+    separator = "|" if "|" in cell or not commas else ","
     return [part.strip() for part in cell.split(separator) if part.strip()]
 
 

@@ -169,6 +169,11 @@ def check_run(config: RunConfig, catalog: Catalog, *, needs_host_import: bool, l
     for row in config.rows:
         try:
             entry = catalog.get(row.model_name, row.framework)
+            if row.model_family and entry.model_family and row.model_family != entry.model_family:
+                problems.append(Problem(
+                    f"model {row.model_name!r} is of family {entry.model_family!r} in the catalog, "
+                    f"not {row.model_family!r}", _location(config, row, "model_family"),
+                    "correct the cell or leave it blank"))
             if needs_host_import and not module_is_importable(entry.class_path):
                 hint = f"pip install {entry.git_python_package}" if entry.git_python_package else (
                     "install the model's package, or use --executor docker")

@@ -17,6 +17,7 @@ from typing import Any
 
 from vlmbench.datasets.folder import ANNOTATION_CSV
 from vlmbench.datasets.rows import Fields, RowError, Rows, read_text, strings
+from vlmbench.datasets.sample_ids import sample_ids
 from vlmbench.errors import DatasetError, Location
 from vlmbench.fileio import write_atomic
 
@@ -58,19 +59,10 @@ def _literal_list(value: str, column: str) -> list[Any]:
     return parsed
 
 
-def _csv_fields(record: dict[str, str], row: int, id_column: str | None) -> Fields:
+def _csv_fields(record: dict[str, str], sample_id: str, id_column: str | None) -> Fields:
     def cell(column: str) -> str | None:
         return record.get(column, "").strip() or None
 
-    sample_id = str(row)
-    if id_column:
-        sample_id = record[id_column].strip()
-        if not sample_id:
-            raise RowError(
-                f"empty {id_column}",
-                "give every row an id, or drop the column to number rows 1, 2, ...",
-                id_column,
-            )
     image_path = cell("image_path") or ""
     images = (
         strings(_literal_list(image_path, "image_path"), "image_path")
@@ -81,6 +73,9 @@ def _csv_fields(record: dict[str, str], row: int, id_column: str | None) -> Fiel
     )
     choices = cell("choices")
     metadata: dict[str, Any] = {k: v.strip() for k, v in record.items() if k not in _CSV_FIELDS and v.strip()}
+    if id_column == "data_index" and sample_id != record["data_index"].strip():
+        # One question of an image: kept so that by_data_index groups an image's questions.
+        metadata["data_index"] = record["data_index"].strip()
     bbox = metadata.get("answer_bbox", "")
     if bbox.startswith("["):
         with contextlib.suppress(RowError):  # else kept as written: no metric needs it parsed
@@ -128,23 +123,26 @@ def csv_rows(path: Path) -> Rows:
                 location=Location(path, column=required),
             )
     id_column = "data_index" if "data_index" in names else "id" if "id" in names else None
+    # Read whole before yielding: a row's id depends on whether its data_index repeats anywhere.
+    records: list[tuple[int, dict[str, str] | RowError]] = []
     row = 0
     for cells in reader:
         if not any(c.strip() for c in cells):
             continue  # blank lines and the empty rows spreadsheets append
         row += 1
         if len(cells) > len(names):
-            yield (
-                row,
-                RowError(
-                    f"{len(cells)} cells, but the header has {len(names)} columns",
-                    f"put values holding {delimiter!r} in double quotes",
-                ),
-            )
+            records.append((row, RowError(f"{len(cells)} cells, but the header has {len(names)} columns",
+                                          f"put values holding {delimiter!r} in double quotes")))
+        else:
+            records.append((row, dict(zip(names, cells + [""] * (len(names) - len(cells)), strict=True))))
+    ids = sample_ids([(n, r) for n, r in records if not isinstance(r, RowError)], id_column)
+    for row, record in records:
+        sample_id = record if isinstance(record, RowError) else ids[row]
+        if isinstance(sample_id, RowError):
+            yield row, sample_id
             continue
-        record = dict(zip(names, cells + [""] * (len(names) - len(cells)), strict=True))
         try:
-            yield row, _csv_fields(record, row, id_column)
+            yield row, _csv_fields(record, sample_id, id_column)
         except RowError as exc:
             yield row, exc
 
