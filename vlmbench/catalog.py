@@ -4,6 +4,11 @@ One row per (model_name, framework). The embedded catalog ships inside the
 package; users add rows with ``--catalog FILE`` and plugin packages with an
 entry point in the group ``vlmbench.catalogs`` that names a CSV path (or a
 function returning one).
+
+VLMHyperBench's models CSV (``vlm_base.csv``) reads as a catalog too: its
+framework spellings (``Hugging Face``) name ours (``hf``) wherever a framework
+is named, and the columns of its older versions are accepted (see
+:mod:`vlmbench.frameworks` and :func:`_vlmhyperbench_package`).
 """
 
 from __future__ import annotations
@@ -14,13 +19,18 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table
 from vlmbench.errors import CatalogError, Location, Problem
+from vlmbench.frameworks import canonical_framework
 
 REQUIRED_COLUMNS = ("framework", "model_family", "model_name", "docker_image", "python_package", "module", "class_name")
 CATALOG_ENTRY_POINT_GROUP = "vlmbench.catalogs"
+# VLMHyperBench's first models CSV (January 2025) spelled class_name this way.
+COLUMN_ALIASES = {"ClassName": "class_name"}
+# Where VLMHyperBench's January 2025 scheduler pip-installed a `name:tag` python_package from.
+VLMHYPERBENCH_GIT = "git+https://github.com/VLMHyperBenchTeam/{name}.git@{tag}"
 
 
 class CatalogRow(BaseModel):
@@ -41,6 +51,27 @@ class CatalogRow(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     tasks: list[str] = Field(default_factory=list)
     source: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _vlmhyperbench_package(cls, values: Any) -> Any:
+        """VLMHyperBench's January 2025 rows named a package `repo-name:tag` (`model_qwen2-vl:0.1.0`):
+        the import package is the repo name with `_`, installed from their GitHub repo at that tag."""
+        package = values.get("python_package") if isinstance(values, dict) else None
+        if not isinstance(package, str) or ":" not in package:
+            return values
+        name, _, tag = (part.strip() for part in package.partition(":"))
+        if not name or not tag:
+            raise ValueError(f"python_package {package!r}: write a package name, or VLMHyperBench's name:tag")
+        values = {**values, "python_package": name}
+        if not values.get("git_python_package"):
+            values["git_python_package"] = VLMHYPERBENCH_GIT.format(name=name, tag=tag)
+        return values
+
+    @field_validator("framework", mode="before")
+    @classmethod
+    def _our_framework_name(cls, value: Any) -> Any:
+        return canonical_framework(value) if isinstance(value, str) else value
 
     @field_validator("weights", "git_python_package", "gpu_memory_gb", mode="before")
     @classmethod
@@ -89,7 +120,7 @@ class Catalog:
 
     def find(self, model_name: str, framework: str | None = None) -> CatalogRow | None:
         if framework:
-            return self._rows.get((model_name, framework))
+            return self._rows.get((model_name, canonical_framework(framework)))
         # Without a framework the first row listed for the model is its default.
         return next((row for (name, _), row in self._rows.items() if name == model_name), None)
 
@@ -114,7 +145,8 @@ def suggest(name: str, known: Sequence[str]) -> str:
 
 def read_catalog_file(path: Path) -> list[CatalogRow]:
     table = read_csv_table(path, CatalogError)
-    missing = [column for column in REQUIRED_COLUMNS if column not in table.header]
+    spelled = {COLUMN_ALIASES.get(name, name): name for name in table.header}  # our name -> the file's
+    missing = [column for column in REQUIRED_COLUMNS if column not in spelled]
     if missing:
         raise CatalogError(
             f"missing column(s) {', '.join(missing)}",
@@ -126,11 +158,15 @@ def read_catalog_file(path: Path) -> list[CatalogRow]:
     seen: dict[tuple[str, str], int] = {}
     for number, cells in table.rows:
         try:
-            row = CatalogRow.model_validate({**cells, "source": str(path)})
+            row = CatalogRow.model_validate({**{COLUMN_ALIASES.get(k, k): v for k, v in cells.items()},
+                                             "source": str(path)})
         except ValidationError as exc:
             for err in exc.errors():
-                column = str(err["loc"][0]) if err["loc"] else None
-                problems.append(Problem(err["msg"].removeprefix("Value error, "), Location(path, number, column)))
+                # A row-level check reports no field; the python_package one is the only such check.
+                column = spelled.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "python_package"
+                message = ("empty; every row names its framework, model_name and class_name"
+                           if err["type"] == "string_too_short" else err["msg"].removeprefix("Value error, "))
+                problems.append(Problem(message, Location(path, number, column)))
             continue
         key = (row.model_name, row.framework)
         if key in seen:

@@ -26,16 +26,18 @@ def local_images() -> set[str] | None:
 
 
 def list_models(
-    framework: Annotated[str | None, typer.Option(help="Only this framework.")] = None,
+    framework: Annotated[str | None, typer.Option(
+        help="Only this framework (ours, or a peer's spelling such as 'Hugging Face').")] = None,
     family: Annotated[str | None, typer.Option(help="Only this model family.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     catalog: CatalogOption = None,
 ) -> None:
     """The model catalog, with which images are present locally."""
     from vlmbench.catalog import load_catalog
+    from vlmbench.frameworks import canonical_framework
 
     rows = [row for row in load_catalog(catalog or [])
-            if (framework is None or row.framework == framework)
+            if (framework is None or row.framework == canonical_framework(framework))
             and (family is None or row.model_family.lower() == family.lower())]
     if as_json:
         typer.echo(json.dumps([row.model_dump(mode="json") for row in rows], indent=2, ensure_ascii=False))
