@@ -1,7 +1,9 @@
 """Model registry: from a catalog row's class reference to a model class.
 
 A reference is either an import path `package.module:Class` (any installed
-package, never heard of by vlmbench) or a short registered name. Names come
+package, never heard of by vlmbench) or a short registered name. A class
+written for VLMHyperBench's model_interface resolves to an adapter driving it
+(:mod:`vlmbench.models.vlmhyperbench`). Names come
 from three places, looked up in this order: classes registered with
 :func:`register_model` in modules already imported, the built-in adapters
 (import paths only, so importing this module never imports torch), and
@@ -91,10 +93,15 @@ def resolve_model_class(reference: str, install_hint: str | None = None) -> type
         hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else (
             "use package.module:ClassName, or one of: " + ", ".join(known_names()))
         raise RegistryError(f"unknown model class {reference!r}", hint=hint)
-    if not (isinstance(target, type) and issubclass(target, VisionLanguageModel)):
-        raise RegistryError(f"{reference!r} is not a vlmbench model class",
-                            hint="subclass vlmbench.models.base.VisionLanguageModel")
-    return target
+    if isinstance(target, type) and issubclass(target, VisionLanguageModel):
+        return target
+    from vlmbench.models.vlmhyperbench import adapter_for, speaks_model_interface
+
+    if speaks_model_interface(target):
+        return adapter_for(target)
+    raise RegistryError(f"{reference!r} is not a vlmbench model class",
+                        hint="subclass vlmbench.models.base.VisionLanguageModel, or implement VLMHyperBench's "
+                             "model_interface (predict_on_image / predict_on_images)")
 
 
 def module_is_importable(reference: str) -> bool:
