@@ -39,9 +39,9 @@ app = typer.Typer(
 
 
 def _compose() -> None:
-    from vlmbench.cli import datasets, images, models, run, worker
+    from vlmbench.cli import datasets, export, images, models, run, worker
 
-    for module in (run, models, images, worker):
+    for module in (run, models, images, worker, export):
         module.register(app)
     app.add_typer(datasets.app, name="datasets", help="List, make and import datasets.")
 
