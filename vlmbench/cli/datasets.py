@@ -68,9 +68,15 @@ def make(
 
 @app.command("import")
 def import_command(
-    kind: Annotated[str, typer.Argument(help="vlmevalkit-tsv | hf-imagefolder", metavar="FORMAT")],
-    source: Annotated[Path, typer.Argument(help="The TSV file, or the imagefolder folder.")],
+    kind: Annotated[str, typer.Argument(help="vlmevalkit-tsv, hf-parquet, hf-imagefolder", metavar="FORMAT")],
+    source: Annotated[Path, typer.Argument(help="The TSV or parquet/arrow file, or the dataset's folder.")],
     target: Annotated[Path, typer.Argument(help="Folder to write (annotations.jsonl + images/).")],
+    split: Annotated[str | None, typer.Option("--split", help="Keep this split (file names, folders or a "
+                                                                 "split column).")] = None,
+    columns: Annotated[list[str] | None, typer.Option(
+        "--map", metavar="FIELD=COLUMN",
+        help="Take a sample field from another column (id, question, answer, answers, images, choices, "
+             "doc_class, question_type, hint, split); repeatable; images=a,b for several.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace TARGET if it exists.")] = False,
 ) -> None:
     """Import a peer dataset format into a vlmbench dataset folder."""
@@ -79,6 +85,6 @@ def import_command(
     from vlmbench.datasets import load_dataset
     from vlmbench.datasets.importers import import_dataset
 
-    count = import_dataset(kind, source, target, force=force)
+    count = import_dataset(kind, source, target, force=force, split=split, columns=columns or [])
     load_dataset(target)  # what was written must load as any dataset does
     Console().print(f"[green]imported[/] {count} samples into {target}")

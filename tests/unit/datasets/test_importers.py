@@ -59,7 +59,8 @@ def test_hf_imagefolder(tmp_path):
         json.dumps({"file_name": "train/a.png", "question": "colour?", "answer": "blue", "doc_class": "swatch"}) + "\n")
     assert import_dataset("hf-imagefolder", source, tmp_path / "out") == 1
     (sample,) = load_dataset(tmp_path / "out").samples
-    assert (sample.answer, sample.doc_class, sample.images) == ("blue", "swatch", ["images/train__a.png"])
+    assert (sample.answer, sample.doc_class, sample.images) == ("blue", "swatch", ["images/train/a.png"])
+    assert sample.split == "train"  # from the image's split folder, as datasets reads it
 
 
 def test_hf_imagefolder_refuses_paths_outside(tmp_path):
