@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from vlmbench.cli.console import console
 
-OutOption = Annotated[Path | None, typer.Option(help="Folder to write into [default: RUN_DIR/<format>].")]
+OutOption = Annotated[Path | None, typer.Option(help="Folder to write into (default: a folder named after the format in RUN_DIR).")]
 
 
 def export(
