@@ -1,4 +1,4 @@
-"""VLMEvalKit TSVs written as VLMEvalKit writes them (pandas, tab-separated), read as its ImageBaseDataset reads them."""
+"""VLMEvalKit TSVs written as VLMEvalKit writes them (pandas), read as its ImageBaseDataset reads them."""
 
 from __future__ import annotations
 
