@@ -15,25 +15,28 @@ from vlmbench.cli.app import app
 from vlmbench.errors import CatalogError
 from vlmbench.frameworks import canonical_framework
 
+QWEN2_IMAGE = "ghcr.io/vlmhyperbenchteam/qwen2-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.0"
+QWEN25_IMAGE = "ghcr.io/vlmhyperbenchteam/qwen2.5-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.0"
+QWEN2_GIT = "git+https://github.com/VLMHyperBenchTeam/model_qwen2-vl.git@0.1.1"
+QWEN25_GIT = "git+https://github.com/VLMHyperBenchTeam/model_qwen2.5-vl.git@0.1.1"
 # VLMHyperBenchTeam/VLMHyperBench, vlmhyperbench/vlm_base.csv as of June 2025 (commit ba79c53).
 VLM_BASE_2025_06 = [
     "framework;model_family;model_name;docker_image;git_python_package;python_package;module;class_name",
-    "Hugging Face;Qwen2.5-VL;Qwen2.5-VL-3B-Instruct;ghcr.io/vlmhyperbenchteam/qwen2.5-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.0;"
-    "git+https://github.com/VLMHyperBenchTeam/model_qwen2.5-vl.git@0.1.1;model_qwen2_5_vl;models;Qwen2_5_VLModel",
-    "Hugging Face;Qwen2.5-VL;Qwen2.5-VL-7B-Instruct;ghcr.io/vlmhyperbenchteam/qwen2.5-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.0;"
-    "git+https://github.com/VLMHyperBenchTeam/model_qwen2.5-vl.git@0.1.1;model_qwen2_5_vl;models;Qwen2_5_VLModel",
-    "Hugging Face;Qwen2-VL;Qwen2-VL-2B-Instruct;ghcr.io/vlmhyperbenchteam/qwen2-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.0;"
-    "git+https://github.com/VLMHyperBenchTeam/model_qwen2-vl.git@0.1.1;model_qwen2_vl;models;Qwen2VLModel",
-    "Hugging Face;Qwen2-VL;Qwen2-VL-7B-Instruct;ghcr.io/vlmhyperbenchteam/qwen2-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.0;"
-    "git+https://github.com/VLMHyperBenchTeam/model_qwen2-vl.git@0.1.1;model_qwen2_vl;models;Qwen2VLModel",
+    f"Hugging Face;Qwen2.5-VL;Qwen2.5-VL-3B-Instruct;{QWEN25_IMAGE};{QWEN25_GIT};model_qwen2_5_vl;models;"
+    "Qwen2_5_VLModel",
+    f"Hugging Face;Qwen2.5-VL;Qwen2.5-VL-7B-Instruct;{QWEN25_IMAGE};{QWEN25_GIT};model_qwen2_5_vl;models;"
+    "Qwen2_5_VLModel",
+    f"Hugging Face;Qwen2-VL;Qwen2-VL-2B-Instruct;{QWEN2_IMAGE};{QWEN2_GIT};model_qwen2_vl;models;"
+    "Qwen2VLModel",
+    f"Hugging Face;Qwen2-VL;Qwen2-VL-7B-Instruct;{QWEN2_IMAGE};{QWEN2_GIT};model_qwen2_vl;models;"
+    "Qwen2VLModel",
 ]
 # The same file as of January 2025 (commit f314817): `ClassName`, and python_package as `repo-name:tag`.
 VLM_BASE_2025_01 = [
     "framework;model_family;model_name;docker_image;python_package;module;ClassName",
-    "Hugging Face;Qwen2-VL;Qwen2-VL-2B;ghcr.io/vlmhyperbenchteam/qwen2-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.0;"
-    "model_qwen2-vl:0.1.0;models;Qwen2VL_model",
-    "Hugging Face;Qwen2-VL;Qwen2-VL-7B;ghcr.io/vlmhyperbenchteam/qwen2-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.1;"
-    "model_qwen2-vl:0.1.1;models;Qwen2VL_model",
+    f"Hugging Face;Qwen2-VL;Qwen2-VL-2B;{QWEN2_IMAGE};model_qwen2-vl:0.1.0;models;Qwen2VL_model",
+    f"Hugging Face;Qwen2-VL;Qwen2-VL-7B;{QWEN2_IMAGE.replace('v0.1.0', 'v0.1.1')};model_qwen2-vl:0.1.1;"
+    "models;Qwen2VL_model",
 ]
 
 
@@ -50,8 +53,8 @@ def test_their_current_models_csv_is_a_catalog(tmp_path):
     assert first.framework == "hf"
     assert first.model_family == "Qwen2.5-VL"
     assert first.class_path == "model_qwen2_5_vl.models:Qwen2_5_VLModel"
-    assert first.git_python_package == "git+https://github.com/VLMHyperBenchTeam/model_qwen2.5-vl.git@0.1.1"
-    assert first.docker_image == "ghcr.io/vlmhyperbenchteam/qwen2.5-vl:ubuntu22.04-cu124-torch2.4.0_v0.1.0"
+    assert first.git_python_package == QWEN25_GIT
+    assert first.docker_image == QWEN25_IMAGE
     assert first.weights is None and first.params == {}
 
 

@@ -68,8 +68,8 @@ def their_module(tmp_path, monkeypatch):
 def spec(class_path: str, model_name: str = "Qwen2-VL-2B-Instruct", params: dict | None = None,
          system_prompt: str | None = None, weights: str | None = None) -> JobSpec:
     return JobSpec(job_id="j", run_id="r", config_row=1,
-                   model=ModelRef(model_name=model_name, framework="hf", class_path=class_path, weights=weights,
-                                  params=params or {}),
+                   model=ModelRef(model_name=model_name, framework="hf", class_path=class_path,
+                                  weights=weights, params=params or {}),
                    dataset=DatasetRef(name="d", path="/nowhere", fingerprint="f"),
                    prompt=PromptSpec(system_prompt=system_prompt))
 
@@ -87,7 +87,8 @@ def test_built_as_their_runner_builds_it(their_module, monkeypatch, tmp_path):
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     cls = resolve_model_class(f"{their_module}:Classic")
-    model = cls.for_job(spec(f"{their_module}:Classic", params={"device_map": "cpu"}, system_prompt="Be brief."))
+    model = cls.for_job(spec(f"{their_module}:Classic", params={"device_map": "cpu"},
+                             system_prompt="Be brief."))
     assert model.model.built_with == {"model_name": "Qwen2-VL-2B-Instruct", "system_prompt": "Be brief.",
                                       "cache_dir": str(tmp_path / "hf" / "hub"), "device_map": "cpu"}
     model.close()
@@ -99,8 +100,8 @@ def test_model_config_form(their_module):
                                                                    "device_map": "auto", "max_pixels": 5,
                                                                    "cache_dir": "/models"}))
     assert model.model.model_config == {
-        "common_params": {"model_name": "Qwen2.5-VL-7B-Instruct", "system_prompt": "", "cache_dir": "/models",
-                          "device_map": "auto"},
+        "common_params": {"model_name": "Qwen2.5-VL-7B-Instruct", "system_prompt": "",
+                          "cache_dir": "/models", "device_map": "auto"},
         "specific_params": {"max_pixels": 5}}
     with pytest.raises(TypeError, match="returned NoneType"):
         model.generate([Request(prompt="q", images=[Image.new("RGB", (2, 2))])])
