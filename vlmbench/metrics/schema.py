@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 
 class ResultRow(BaseModel):
@@ -24,6 +24,13 @@ class ResultRow(BaseModel):
     n_total: int | None = None  # samples planned in the group: scored + failed + not yet predicted
     coverage: float | None = None  # n / n_total; below 1 the value speaks for part of the group only
     higher_is_better: bool = True
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _null_is_nan(cls, value: object) -> object:
+        # A group with no answered sample (a failed sample's by_id row) has a NaN value, which
+        # metrics.json, being JSON, holds as null: read back, it is NaN again.
+        return float("nan") if value is None else value
 
     @property
     def complete(self) -> bool:
