@@ -51,6 +51,8 @@ _THEIR_METRICS = {"wer": ("wer_pooled", "wer"), "cer": ("cer_pooled", "cer"), "b
 BLEU_SCALE = 100.0  # sacrebleu's scale, which they keep; ours is 0..1
 _TIMESTAMP = "%Y%m%d_%H%M%S"
 _FALLBACK_TASK = "VQA"  # the only task whose answers they write in this layout
+# Their file names carry the model class's own `framework` attribute: their transformers classes say this.
+_THEIR_FRAMEWORK = {"hf": "Hugging_Face"}
 
 
 @dataclass
@@ -115,9 +117,8 @@ def _export_job(job: JobFiles, out: Path, taken: set[str], result: Export) -> No
 
 def _answers_stem(job: JobFiles, taken: set[str]) -> str:
     spec = job.spec
-    # Their model classes name the framework with "_" for spaces ("Hugging_Face").
-    parts = [spec.dataset.name, spec.model.framework.replace(" ", "_"), spec.model.model_name,
-             spec.task or _FALLBACK_TASK]
+    framework = _THEIR_FRAMEWORK.get(spec.model.framework, spec.model.framework).replace(" ", "_")
+    parts = [spec.dataset.name, framework, spec.model.model_name, spec.task or _FALLBACK_TASK]
     prefix = "_".join(part.replace("/", "_") for part in parts)
     when = _finished(job)
     # Their names differ only by the second the answers were saved: two jobs of a run that
