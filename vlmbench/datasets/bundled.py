@@ -128,6 +128,13 @@ def make_bundled(name: str, force: bool = False, progress: Progress | None = Non
     return target
 
 
+def _imported(path: Path, make: bool) -> Path | None:
+    """A peer file or folder's import into the data folder (importers/cache.py); None for anything else."""
+    from vlmbench.datasets.importers.cache import import_on_first_use  # it imports this module
+
+    return import_on_first_use(path, make)
+
+
 def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True) -> Path:
     """Turn a run CSV's ``dataset`` value into a dataset folder.
 
@@ -147,6 +154,9 @@ def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True) -
         candidates.append(Path.cwd() / given)
     for candidate in candidates:
         candidate = folder_of(candidate)
+        imported = _imported(candidate, make)  # a .tsv/.parquet/.arrow file, an imagefolder or parquet folder
+        if imported is not None:
+            return imported
         if candidate.is_dir():
             return candidate.resolve()
     if ref in BUNDLED:
