@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import WORDS, make_text_dataset
+from tests.vlmhyperbench_files import DEMO_ROWS, write_dataset
 from vlmbench.cli.app import app
 
 runner = CliRunner()
@@ -177,6 +178,34 @@ def test_the_by_id_file_numbers_annotations_jsonl_samples_in_file_order(tmp_path
     assert by_id[["id", "data_index", "choices", "lang"]].values.tolist() == [
         [0, "q7", "['3', '4']", ""], [1, "q3", "[]", "en"]]
     assert by_id["exact_match_score"].tolist() == [0.0, 1.0]
+
+
+def test_their_one_row_per_question_dataset_keeps_its_rows_and_columns(tmp_path):
+    dataset = write_dataset(tmp_path / "demo_mini")  # data_index repeats: one row per question, CRLF, BOM
+    catalog = tmp_path / "models.csv"
+    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
+                       'echo,Echo,fixed,,,,echo,"{""answer"": ""Алексей""}"\n')
+    config = tmp_path / "run.csv"
+    config.write_text("dataset;task;model_name;metrics;metrics_aggregators\n"
+                      f"{dataset};VQA;fixed;['CER'];['by_id', 'by_doc_question', 'by_doc_type', 'general']\n",
+                      encoding="utf-8")
+    run_dir, out = tmp_path / "run", tmp_path / "out"
+    assert invoke("run", config, "--out", run_dir, "--catalog", catalog).exit_code == 0
+    assert invoke("export", run_dir, "--format", "vlmhyperbench", "--out", out).exit_code == 0
+    (answers_path,) = (out / "ModelsAnswers").iterdir()
+    assert answers_path.name.startswith("demo_mini_echo_fixed_VQA_answers_")
+    answers = pd.read_csv(answers_path, **THEIR_READ)
+    annotation = their_annotation(dataset)
+    assert answers["id"].tolist() == annotation["id"].tolist() == list(range(len(DEMO_ROWS)))
+    by_id = pd.read_csv(out / "ModelsMetrics" / f"{answers_path.stem}_by_id.csv", **THEIR_READ)
+    # Every annotation column comes through as their merge of answers and annotation gives it.
+    expected = answers.merge(annotation, on="id")
+    pd.testing.assert_frame_equal(by_id.drop(columns="cer_error"), expected)
+    assert by_id.loc[by_id["answer"] == "Алексей", "cer_error"].tolist() == [0.0]
+    by_doc_question = pd.read_csv(out / "ModelsMetrics" / f"{answers_path.stem}_by_doc_question.csv",
+                                  **THEIR_READ)
+    pairs = {(row[5], row[6]) for row in DEMO_ROWS}
+    assert by_doc_question[["doc_class", "question_type"]].values.tolist() == sorted(map(list, pairs))
 
 
 @pytest.mark.parametrize(("args", "expected"), [
