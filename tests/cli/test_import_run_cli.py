@@ -1,4 +1,4 @@
-"""The field's files through the CLI: `vlmbench datasets import`, and a run CSV naming a parquet file itself."""
+"""The field's files through the CLI: `vlmbench datasets import`, and a run CSV naming a parquet file."""
 
 from __future__ import annotations
 
