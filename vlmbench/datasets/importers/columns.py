@@ -56,8 +56,7 @@ class ColumnMap(BaseModel):
     split: str | None = None
 
     def used(self) -> set[str]:
-        named = {v for k, v in self if isinstance(v, str) and k != "answers"}
-        return named | set(self.images)
+        return {v for _, v in self if isinstance(v, str)} | set(self.images)
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, list[str]]:
@@ -88,8 +87,6 @@ def resolve_columns(
         else:
             chosen[field] = next((name for name in names if name in columns), None)
     chosen["images"] = overrides.get("images", list(image_columns))
-    if chosen["answer"] == chosen["answers"] and "answer" not in overrides:
-        chosen["answers"] = chosen["answer"]
     if chosen["question"] is None:
         raise DatasetError(
             f"{source}: no question column (columns: {listed})", hint="name it: --map question=COLUMN"

@@ -129,8 +129,8 @@ def _sample(
         question=question,
         answer=answer,
         choices=choices,
-        doc_class=row.get("category") or None,
-        question_type="multiple_choice" if choices else (row.get("l2-category") or None),
+        doc_class=text(row.get("category")) or None,
+        question_type="multiple_choice" if choices else (text(row.get("l2-category")) or None),
         split=row.get("split") or None,
         metadata=metadata,
     )
