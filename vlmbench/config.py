@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table
+from vlmbench.dataroot import data_root as root_of
 from vlmbench.errors import ConfigError, Location, Problem
 
 REQUIRED_COLUMNS = ("model_name", "dataset")
@@ -80,6 +81,8 @@ class RunRow(BaseModel):
 class RunConfig(BaseModel):
     path: Path
     rows: list[RunRow]
+    # Where bare dataset, prompt collection and system prompt names are looked up (vlmbench.dataroot).
+    data_root: Path | None = None
 
 
 def _cells_to_fields(cells: dict[str, str], number: int, path: Path, problems: list[Problem]) -> dict[str, Any]:
@@ -97,8 +100,11 @@ def _cells_to_fields(cells: dict[str, str], number: int, path: Path, problems: l
     return fields
 
 
-def read_run_config(path: Path) -> RunConfig:
-    """Parse and check the shape of a run CSV; raises ConfigError with every problem."""
+def read_run_config(path: Path, data_root: Path | None = None) -> RunConfig:
+    """Parse and check the shape of a run CSV; raises ConfigError with every problem.
+
+    ``data_root`` (else ``$VLMBENCH_DATA_ROOT``) is where names in the CSV are looked up.
+    """
     path = Path(path)
     table = read_csv_table(path, ConfigError)
     problems: list[Problem] = []
@@ -130,4 +136,4 @@ def read_run_config(path: Path) -> RunConfig:
         problems += row_problems
     if problems:
         raise ConfigError.from_problems(problems)
-    return RunConfig(path=path, rows=rows)
+    return RunConfig(path=path, rows=rows, data_root=root_of(data_root))

@@ -157,6 +157,7 @@ class Prediction(BaseModel):
 
     id: str
     prompt: str
+    system_prompt: str | None = None  # what the model was sent with the prompt, not a file name
     answer: str | None = None
     latency_s: float = 0.0
     error: str | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from vlmbench.errors import ConfigError, Location, Problem, VlmbenchError
 from vlmbench.jobfiles import DatasetRef, JobSpec, ModelRef, PromptSpec
 from vlmbench.metrics import default_metrics, get_metric, resolve_aggregator
 from vlmbench.models.base import GenerationParams
-from vlmbench.prompts import read_prompt_collection
+from vlmbench.prompt_files import PromptCollection, find_prompt_collection, read_system_prompt
 from vlmbench.registry import module_is_importable
 
 DEFAULT_AGGREGATORS = ["general", "by_doc_type", "by_question_type"]
@@ -156,6 +156,32 @@ def _group_column_problems(config: RunConfig, row: RunRow, dataset: Dataset, sel
     return []
 
 
+def _dataset_of(config: RunConfig, row: RunRow, make: bool) -> Path:
+    return resolve_dataset(row.dataset, config.path.parent, make=make, data_root=config.data_root,
+                           task=row.task)
+
+
+def _collection_of(config: RunConfig, row: RunRow) -> PromptCollection | None:
+    if not row.prompt_collection:
+        return None
+    return find_prompt_collection(row.prompt_collection, config.path.parent, config.data_root, row.task)
+
+
+def _system_prompt_of(config: RunConfig, row: RunRow) -> str | None:
+    return read_system_prompt(row.system_prompt, config.path.parent, config.data_root, row.task)
+
+
+def _checked(problems: list[Problem], config: RunConfig, row: RunRow, column: str,
+             read: Callable[[], Any]) -> Any:
+    """``read()``, or None with its problems added: at the row's cell unless they name their own file."""
+    try:
+        return read()
+    except VlmbenchError as exc:
+        problems += [p if p.location else Problem(p.message, _location(config, row, column), p.hint)
+                     for p in exc.problems]
+        return None
+
+
 def check_run(config: RunConfig, catalog: Catalog, *, needs_host_import: bool, limit: int | None = None,
               sample: int | None = None, seed: int | None = None) -> None:
     """Check every model, dataset, metric and prompt a run names; raise all problems at once.
@@ -164,7 +190,6 @@ def check_run(config: RunConfig, catalog: Catalog, *, needs_host_import: bool, l
     to check their rows and that each row's filters and sample fit them.
     """
     problems: list[Problem] = check_selection_options(limit, sample, seed, config)
-    base_dir = config.path.parent
     loaded: dict[Path, Dataset | None] = {}
     for row in config.rows:
         try:
@@ -183,17 +208,18 @@ def check_run(config: RunConfig, catalog: Catalog, *, needs_host_import: bool, l
             column = "framework" if row.framework and catalog.frameworks(row.model_name) else "model_name"
             problems += [Problem(p.message, _location(config, row, column), p.hint) for p in exc.problems]
         for column, check in (
-            ("dataset", lambda r: resolve_dataset(r.dataset, base_dir, make=False)),
+            ("dataset", lambda r: _dataset_of(config, r, make=False)),
             ("metrics", lambda r: [get_metric(m) for m in r.metrics]),
             ("metrics_aggregators", lambda r: [resolve_aggregator(a) for a in r.metrics_aggregators]),
-            ("prompt_collection", lambda r: r.prompt_collection and read_prompt_collection(base_dir / r.prompt_collection)),
         ):
             try:
                 check(row)
             except VlmbenchError as exc:
                 problems += [Problem(p.message, _location(config, row, column), p.hint) for p in exc.problems]
+        collection = _checked(problems, config, row, "prompt_collection", lambda: _collection_of(config, row))
+        _checked(problems, config, row, "system_prompt", lambda: _system_prompt_of(config, row))
         try:
-            root = resolve_dataset(row.dataset, base_dir, make=False)
+            root = _dataset_of(config, row, make=False)
         except VlmbenchError:
             continue  # reported above
         if root not in loaded and holds_annotation(root):  # a bundled set not made yet is checked once made
@@ -207,9 +233,14 @@ def check_run(config: RunConfig, catalog: Catalog, *, needs_host_import: bool, l
             row_problems = _selection_problems(config, row, loaded[root], selection, sample)
             if not row_problems and row.metrics_aggregators:
                 row_problems = _group_column_problems(config, row, loaded[root], selection)
+            if not row_problems and collection is not None:
+                samples = select_samples(loaded[root].samples, row.filter_doc_class, row.filter_question_type,
+                                         selection.limit, selection.sample, selection.seed)
+                _checked(row_problems, config, row, "prompt_collection", lambda: collection.rules_for(samples))
             problems += row_problems
     if problems:
-        raise ConfigError.from_problems(problems)
+        # Rows sharing a dataset and a prompt collection would repeat the collection's problems.
+        raise ConfigError.from_problems(list(dict.fromkeys(problems)))
 
 
 def content_hash(payload: dict[str, Any], length: int = 12) -> str:
@@ -226,9 +257,8 @@ def _model_ref(entry: CatalogRow, row: RunRow) -> ModelRef:
 def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, image_of: dict[str, str],
               limit: int | None, gpus: list[str], sample: int | None = None,
               seed: int | None = None) -> PlannedJob:
-    base_dir = config.path.parent
     entry = catalog.get(row.model_name, row.framework)
-    root = resolve_dataset(row.dataset, base_dir, make=True)
+    root = _dataset_of(config, row, make=True)
     dataset = load_dataset(root, name=Path(row.dataset).name)
     selection = Selection.of_row(row, limit, sample, seed)
     problems = _selection_problems(config, row, dataset, selection, sample)
@@ -236,8 +266,9 @@ def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, 
         raise ConfigError.from_problems(problems)
     samples = select_samples(dataset.samples, row.filter_doc_class, row.filter_question_type,
                              selection.limit, selection.sample, selection.seed)
-    rules = read_prompt_collection(base_dir / row.prompt_collection) if row.prompt_collection else []
-    prompt = PromptSpec(template=row.prompt or "{question}", system_prompt=row.system_prompt, rules=rules)
+    collection = _collection_of(config, row)
+    prompt = PromptSpec(template=row.prompt or "{question}", system_prompt=_system_prompt_of(config, row),
+                        rules=collection.rules_for(samples) if collection else [])
     generation = GenerationParams(**{k: v for k, v in (("max_new_tokens", row.max_new_tokens),
                                                       ("temperature", row.temperature)) if v is not None})
     model = _model_ref(entry, row)

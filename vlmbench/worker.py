@@ -198,7 +198,8 @@ class Worker:
                 lines = []
                 for sample, _images, decode_error in batch:
                     answer, error = (None, decode_error) if decode_error else next(results)
-                    lines.append(Prediction(id=sample.id, prompt=self._prompt(sample), answer=answer,
+                    lines.append(Prediction(id=sample.id, prompt=self._prompt(sample),
+                                            system_prompt=self.spec.prompt.system_prompt, answer=answer,
                                             latency_s=round(per_sample, 4), error=error).model_dump_json())
                     self.status.n_errors += error is not None or answer is None
                 out.write("\n".join(lines) + "\n")

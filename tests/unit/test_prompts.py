@@ -14,7 +14,8 @@ from vlmbench.config import read_run_config
 from vlmbench.errors import ConfigError
 from vlmbench.jobfiles import PromptRule, PromptSpec
 from vlmbench.plan import build_plan
-from vlmbench.prompts import fill_template, lettered_options, read_prompt_collection
+from vlmbench.prompt_files import read_prompt_collection
+from vlmbench.prompts import fill_template, lettered_options
 
 ANIMALS = ["dog", "cat", "bird"]
 INSTRUCTION = PromptSpec().choices_template.split("{choices}")[1].strip()
@@ -75,7 +76,7 @@ def test_prompt_collection_rules_may_place_choices(tmp_path: Path):
     path.write_text("doc_class,question_type,prompt\n"
                     ",multiple_choice,\"{question}\n{choices}\nLetter:\"\n"
                     ",,Read: {question}\n", encoding="utf-8")
-    spec = PromptSpec(rules=read_prompt_collection(path))
+    spec = PromptSpec(rules=read_prompt_collection(path).rules_for([]))
     assert spec.render("Which?", question_type="multiple_choice", choices=["x", "y"]) == "Which?\nA. x\nB. y\nLetter:"
     assert spec.render("Which?", question_type="other", choices=["x", "y"]) == f"Read: Which?\nA. x\nB. y\n{INSTRUCTION}"
     assert spec.render("What is written?") == "Read: What is written?"

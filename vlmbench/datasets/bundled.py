@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlmbench import dataroot
 from vlmbench.datasets.folder import folder_of, holds_annotation
 from vlmbench.errors import DatasetError
 
@@ -85,11 +86,14 @@ def data_home() -> Path:
     return Path.home() / ".cache" / "vlmbench" / "datasets"
 
 
-def _unknown(name: str) -> DatasetError:
-    close = difflib.get_close_matches(name, list(BUNDLED), n=3, cutoff=0.5)
+def _unknown(name: str, data_root: Path | None = None, task: str | None = None) -> DatasetError:
+    found = dataroot.known_datasets(data_root, task) if data_root else []
+    close = difflib.get_close_matches(name, [*found, *BUNDLED], n=3, cutoff=0.5)
     suggestion = f"did you mean {' or '.join(close)}? " if close else ""
+    where = (f"nor under the data root's {dataroot.DATASETS[0]}/{task or '*'}/ ({data_root})" if data_root
+             else f"(a VLMHyperBench dataset name needs --data-root or ${dataroot.DATA_ROOT_ENV})")
     return DatasetError(
-        f"{name!r} is neither a dataset folder nor a bundled dataset",
+        f"{name!r} is neither a dataset folder nor a bundled dataset {where}",
         hint=f"{suggestion}bundled datasets: {', '.join(BUNDLED)}",
     )
 
@@ -135,13 +139,15 @@ def _imported(path: Path, make: bool) -> Path | None:
     return import_on_first_use(path, make)
 
 
-def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True) -> Path:
+def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True, data_root: Path | None = None,
+                    task: str | None = None) -> Path:
     """Turn a run CSV's ``dataset`` value into a dataset folder.
 
     An existing folder wins (relative to ``base_dir``, then the working
     directory), so a user's folder named like a bundled set is never
-    shadowed; otherwise a bundled name, made on first use when ``make`` (else
-    its future path is returned).
+    shadowed; then a name in ``data_root``'s VLMHyperBench layout
+    (``Datasets/<task>/<name>``, see vlmbench.dataroot); otherwise a bundled
+    name, made on first use when ``make`` (else its future path is returned).
     """
     ref = ref.strip()
     if not ref:
@@ -159,6 +165,11 @@ def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True) -
             return imported
         if candidate.is_dir():
             return candidate.resolve()
+    if data_root is not None:
+        found = next((c for c in dataroot.candidates(data_root, dataroot.DATASETS, ref, task)
+                      if holds_annotation(c)), None)
+        if found:
+            return found.resolve()
     if ref in BUNDLED:
         bundled = BUNDLED[ref]
         if bundled.is_made() or not make:
@@ -170,4 +181,4 @@ def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True) -
             f"dataset folder not found: {ref} (looked at {tried})",
             hint=f"or name a bundled dataset: {', '.join(BUNDLED)}",
         )
-    raise _unknown(ref)
+    raise _unknown(ref, data_root, task)
