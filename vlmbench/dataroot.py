@@ -32,6 +32,15 @@ def data_root(option: Path | None) -> Path | None:
     return Path(given).expanduser().absolute() if given else None
 
 
+def root_hint(base_dir: Path | None) -> str:
+    """How to name a root: with the folder to name when the run CSV sits in a VLMHyperBench checkout."""
+    hint = f"give the folder holding {DATASETS[0]}/ with --data-root or ${DATA_ROOT_ENV}"
+    for relative in ("vlmhyperbench/data_dirs", "vlmhyperbench"):  # their layout since March 2025, and before
+        if base_dir is not None and (base_dir / relative / DATASETS[0]).is_dir():
+            return f"{hint}: --data-root {base_dir / relative}"
+    return hint
+
+
 def candidates(root: Path, folders: tuple[str, ...], name: str, task: str | None) -> list[Path]:
     """Where ``name`` may sit under ``root``, in the order looked at; for error messages too."""
     found: list[Path] = []

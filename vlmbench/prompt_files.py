@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlmbench.csvfiles import read_csv_table
-from vlmbench.dataroot import DATA_ROOT_ENV, PROMPT_COLLECTIONS, SYSTEM_PROMPTS, candidates, known_files
+from vlmbench.dataroot import PROMPT_COLLECTIONS, SYSTEM_PROMPTS, candidates, known_files, root_hint
 from vlmbench.datasets.schema import Sample
 from vlmbench.errors import ConfigError, Location, Problem
 from vlmbench.jobfiles import PromptRule
@@ -94,7 +94,7 @@ def _find(cell: str, what: str, folders: tuple[str, ...], base_dir: Path, root: 
     if found is not None:
         return found.resolve()
     if root is None:
-        hint = f"give a path, or the folder holding {folders[0]}/ with --data-root or ${DATA_ROOT_ENV}"
+        hint = f"give a path, or for a VLMHyperBench name {root_hint(base_dir)}"
     else:
         from vlmbench.metrics.registry import suggest  # the metrics package is not needed to plan
 

@@ -140,3 +140,12 @@ def test_a_prompt_the_collection_lacks_is_named_before_anything_runs(checkout: P
         (line,) = [line for line in result.output.splitlines() if line.strip()]
         assert f"{collection}, column 'doc_class_question_type': no prompt for 'invoice Продавец'" in line
         assert "did you mean invoice Продвец?" in line
+
+
+def test_without_a_root_the_message_names_the_checkouts_data_folder(checkout: Path) -> None:
+    config = write_run_config(checkout / "user_config.csv", "2025-03-21", [row()])
+    result = invoke(checkout, "validate", config, env_root=False)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 3  # dataset, prompt collection, system prompt
+    assert all(f"--data-root {checkout / 'vlmhyperbench' / 'data_dirs'}" in line for line in lines)

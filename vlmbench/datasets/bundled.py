@@ -86,12 +86,13 @@ def data_home() -> Path:
     return Path.home() / ".cache" / "vlmbench" / "datasets"
 
 
-def _unknown(name: str, data_root: Path | None = None, task: str | None = None) -> DatasetError:
+def _unknown(name: str, data_root: Path | None = None, task: str | None = None,
+             base_dir: Path | None = None) -> DatasetError:
     found = dataroot.known_datasets(data_root, task) if data_root else []
     close = difflib.get_close_matches(name, [*found, *BUNDLED], n=3, cutoff=0.5)
     suggestion = f"did you mean {' or '.join(close)}? " if close else ""
     where = (f"nor under the data root's {dataroot.DATASETS[0]}/{task or '*'}/ ({data_root})" if data_root
-             else f"(a VLMHyperBench dataset name needs --data-root or ${dataroot.DATA_ROOT_ENV})")
+             else f"(for a VLMHyperBench dataset name, {dataroot.root_hint(base_dir)})")
     return DatasetError(
         f"{name!r} is neither a dataset folder nor a bundled dataset {where}",
         hint=f"{suggestion}bundled datasets: {', '.join(BUNDLED)}",
@@ -181,4 +182,4 @@ def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True, d
             f"dataset folder not found: {ref} (looked at {tried})",
             hint=f"or name a bundled dataset: {', '.join(BUNDLED)}",
         )
-    raise _unknown(ref, data_root, task)
+    raise _unknown(ref, data_root, task, base_dir)
