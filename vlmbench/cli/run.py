@@ -21,7 +21,7 @@ LimitOption = Annotated[int | None, typer.Option(min=1, help="The first N sample
 SampleOption = Annotated[str | None, typer.Option(
     metavar="N", help="A seeded random sample of N per job, stratified by doc_class, in dataset order "
                       "(with --limit: at most the smaller of the two).")]
-SeedOption = Annotated[str | None, typer.Option(metavar="S", help="The seed of --sample [default: 0].")]
+SeedOption = Annotated[str | None, typer.Option(metavar="S", help="The seed of --sample (0 when not given).")]
 
 
 def _whole_number(value: str | None, option: str, minimum: int) -> int | None:
