@@ -10,8 +10,8 @@ A prompt collection is a CSV in one of two formats, told apart by its header:
   sample whose key the file lacks is an error before the run, where
   VLMHyperBench stops mid-run. The first row of a repeated key wins, as there.
 
-A ``system_prompt`` cell ending in ``.txt`` or ``.md`` names a file whose text is
-sent; any other cell is the system prompt itself.
+A ``system_prompt`` cell of one line ending in ``.txt`` or ``.md`` names a file
+whose text is sent; any other cell is the system prompt itself.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from vlmbench.errors import ConfigError, Location, Problem
 from vlmbench.jobfiles import PromptRule
 
 KEY_COLUMN = "doc_class_question_type"
-_FILE_NAME = re.compile(r"\S+\.(txt|md)", re.IGNORECASE)
+# One line ending in .txt or .md, spaces allowed ("my prompts/ocr.txt"): a file, not a prompt.
+_FILE_NAME = re.compile(r"[^\r\n]+\.(txt|md)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,9 @@ def test_the_older_layout_without_task_folders_is_found(tmp_path: Path) -> None:
 def test_a_system_prompt_file_is_read_whole_a_plain_cell_is_the_prompt(tmp_path: Path) -> None:
     root = write_data_root(tmp_path / "data_dirs")
     assert read_system_prompt("1.txt", tmp_path, root, "VQA") == "Ты — эксперт по документам."
-    (tmp_path / "two.txt").write_bytes("\ufeffLine one.\r\nLine two.\r\n".encode())
-    assert read_system_prompt("two.txt", tmp_path, None, None) == "Line one.\nLine two."
+    (tmp_path / "my prompts").mkdir()
+    (tmp_path / "my prompts" / "two.TXT").write_bytes("\ufeffLine one.\r\nLine two.\r\n".encode())
+    assert read_system_prompt("my prompts/two.TXT", tmp_path, None, None) == "Line one.\nLine two."
     assert read_system_prompt("You are an OCR engine.", tmp_path, root, None) == "You are an OCR engine."
     assert read_system_prompt(None, tmp_path, root, None) is None
 
