@@ -53,3 +53,26 @@ def test_a_tiny_model_is_small_repeatable_and_loads_with_plain_transformers(arch
 def test_an_unknown_architecture_lists_the_known_ones(tmp_path):
     with pytest.raises(ValueError, match="qwen2_5_vl"):
         build_tiny_model("gpt5_vl", tmp_path)
+
+
+
+def test_a_tiny_model_is_laid_out_as_vllm_reads_hub_checkpoints(tmp_path):
+    """What the real vLLM engine needs of a folder (tests/docker/test_vllm_cpu.py runs it on these)."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForImageTextToText
+
+    llava = build_tiny_model("llava", tmp_path / "llava")
+    saved = load_file(llava / "model.safetensors")
+    tower = {name for name in saved if name.startswith("vision_tower.")}
+    assert tower and all(name.startswith("vision_tower.vision_model.") for name in tower)
+    # transformers 5 reads the hub's names back into the very weights it saved
+    loaded = AutoModelForImageTextToText.from_pretrained(llava).model.vision_tower.state_dict()
+    assert {f"vision_tower.vision_model.{name}" for name in loaded} <= tower
+    assert all(torch.equal(tensor, saved[f"vision_tower.vision_model.{name}"]) for name, tensor in loaded.items())
+    qwen = build_tiny_model("qwen2_vl", tmp_path / "qwen")
+    for folder in (llava, qwen):
+        text = json.loads((folder / "config.json").read_text())["text_config"]
+        assert text["hidden_size"] // text["num_attention_heads"] >= 32  # vLLM's CPU attention kernels
+    processor = json.loads((qwen / "processor_config.json").read_text())
+    assert processor["video_processor"]["video_processor_type"] == "Qwen2VLVideoProcessor"

@@ -31,8 +31,10 @@ VOCAB_SIZE = 700
 # Wider than the usual 0.02 so that logits differ clearly between tokens: greedy
 # answers then depend on the input, and float noise cannot flip an argmax.
 INIT_RANGE = 0.2
-TEXT = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
-        "num_key_value_heads": 2, "max_position_embeddings": 1024, "initializer_range": INIT_RANGE}
+# Two heads of 32: vLLM's CPU attention kernels take head sizes of 32, 64, 80 and up, not 16,
+# and one key/value head for the two query heads keeps grouped-query attention in play.
+TEXT = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
+        "num_key_value_heads": 1, "max_position_embeddings": 1024, "initializer_range": INIT_RANGE}
 
 _SENTENCES = (
     "What is written in the image? Read the text and answer with one word.",
@@ -100,6 +102,7 @@ class _Family:
     roles: dict[str, str]  # tokenizer attribute (eos_token, image_token, ...) -> token
     build: Builder
     bos: str | None = None  # prepended to every encoded text, as Llama tokenizers do
+    finish: Callable[[Path], None] | None = None  # edits the saved folder
 
 
 def train_tokenizer(special_tokens: list[str], bos: str | None = None, vocab_size: int = VOCAB_SIZE) -> Any:
@@ -158,8 +161,8 @@ def _qwen(tokenizer: Any, ids: dict[str, int], version: str, vision: dict[str, A
     from vlmbench.models.hf.processors import image_only_processor
 
     model_cls = getattr(tf, f"{version}ForConditionalGeneration")
-    # head_dim 16: the multimodal rotary sections (time, height, width) must add up to 8.
-    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+    # head_dim 32: the multimodal rotary sections (time, height, width) must add up to 16.
+    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 6, 6]}
     text = {**TEXT, "vocab_size": len(tokenizer), "bos_token_id": ids["<|endoftext|>"],
             "eos_token_id": ids["<|im_end|>"], "pad_token_id": ids["<|endoftext|>"], "rope_parameters": rope}
     config = getattr(tf, f"{version}Config")(
@@ -168,7 +171,8 @@ def _qwen(tokenizer: Any, ids: dict[str, int], version: str, vision: dict[str, A
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
     # Between 2x2 and 4x4 merged patches of 28 pixels: 4 to 16 image tokens per image.
     images = tf.Qwen2VLImageProcessorPil(size={"shortest_edge": 56 * 56, "longest_edge": 112 * 112})
-    # The full processor also wants a video processor, which needs torchvision; images are all we use.
+    # The full processor also wants a video processor, which needs torchvision; images are all we use
+    # (_add_video_processor writes its entry for loaders that build the full one).
     processor_cls = image_only_processor(getattr(tf, f"{version}Processor"))
     return model_cls(config), processor_cls(images, tokenizer, chat_template=_QWEN_TEMPLATE)
 
@@ -181,6 +185,23 @@ def _qwen2_5_vl(tokenizer: Any, ids: dict[str, int]) -> tuple[Any, Any]:
     vision = {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "out_hidden_size": 64, "num_heads": 4,
               "window_size": 56, "fullatt_block_indexes": [1]}
     return _qwen(tokenizer, ids, "Qwen2_5_VL", vision)
+
+
+def _add_video_processor(target: Path) -> None:
+    """Give a saved Qwen folder's processor_config.json the video processor entry hub folders have.
+
+    The image-only processor saves none, and building the video processor
+    here would need torchvision; vLLM builds the full processor and refuses
+    a folder without one. It takes the image processor's sizes and
+    normalisation: no video is ever sent.
+    """
+    path = target / "processor_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    images = config["image_processor"]
+    shared = ("size", "patch_size", "temporal_patch_size", "merge_size", "image_mean", "image_std")
+    config["video_processor"] = {"video_processor_type": "Qwen2VLVideoProcessor",
+                                 **{key: images[key] for key in shared}}
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
 
 # Roles every tokenizer knows; the others become named extra special tokens (tokenizer.image_token, ...).
@@ -196,8 +217,8 @@ _IDEFICS3_ROLES = {"bos_token": "<|im_start|>", "eos_token": "<end_of_utterance>
 _FAMILIES: dict[str, _Family] = {
     "llava": _Family(["<unk>", "<s>", "</s>", "<pad>", "<image>"], _LLAVA_ROLES, _llava, bos="<s>"),
     "idefics3": _Family(_IDEFICS3_TOKENS, _IDEFICS3_ROLES, _idefics3),
-    "qwen2_vl": _Family(_QWEN_TOKENS, _QWEN_ROLES, _qwen2_vl),
-    "qwen2_5_vl": _Family(_QWEN_TOKENS, _QWEN_ROLES, _qwen2_5_vl),
+    "qwen2_vl": _Family(_QWEN_TOKENS, _QWEN_ROLES, _qwen2_vl, finish=_add_video_processor),
+    "qwen2_5_vl": _Family(_QWEN_TOKENS, _QWEN_ROLES, _qwen2_5_vl, finish=_add_video_processor),
 }
 
 
@@ -211,6 +232,8 @@ def build_tiny_model(arch: str, target: Path, seed: int = 0) -> Path:
         raise ValueError(f"unknown tiny architecture {arch!r}; choose one of {', '.join(TINY_ARCHS)}")
     import torch
     from transformers import TokenizersBackend
+
+    from vlmbench.models.hf.hub_layout import to_hub_weight_names
 
     family = _FAMILIES[arch]
     roles = {role: token for role, token in family.roles.items() if role in _TOKENIZER_ROLES}
@@ -226,6 +249,9 @@ def build_tiny_model(arch: str, target: Path, seed: int = 0) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(target)
     processor.save_pretrained(target)
+    to_hub_weight_names(target)  # what vLLM reads, as real checkpoints
+    if family.finish:
+        family.finish(target)
     marker = json.dumps({"arch": arch, "seed": seed}) + "\n"
     (target / "vlmbench-tiny.json").write_text(marker, encoding="utf-8")
     return target

@@ -1,0 +1,39 @@
+"""Saved checkpoints in the layout the hub's own checkpoints have, so every loader reads them.
+
+transformers 5 saves a LLaVA model's CLIP or SigLIP tower as ``vision_tower.*``,
+where the hub's checkpoints (written by transformers 4) say
+``vision_tower.vision_model.*``. transformers 5 loads both, vLLM only the
+hub's names, so a folder this project writes (the tiny test models, the
+shipped easy-VQA model) renames its tower's weights after saving.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# model_type -> (the prefix transformers 5 writes, the prefix hub checkpoints have)
+_RENAMED_PREFIXES: dict[str, tuple[str, str]] = {"llava": ("vision_tower.", "vision_tower.vision_model.")}
+
+
+def to_hub_weight_names(folder: Path) -> bool:
+    """Rename the weights of a saved folder to the hub's names; True when anything changed.
+
+    Only single-file checkpoints (``model.safetensors``): the folders this
+    project writes are all that small.
+    """
+    from safetensors.torch import load_file, save_file
+
+    folder = Path(folder)
+    model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    if model_type not in _RENAMED_PREFIXES:
+        return False
+    old, new = _RENAMED_PREFIXES[model_type]
+    path = folder / "model.safetensors"
+    tensors = load_file(path)
+    if not any(name.startswith(old) and not name.startswith(new) for name in tensors):
+        return False
+    renamed = {new + name.removeprefix(old) if name.startswith(old) and not name.startswith(new) else name: tensor
+               for name, tensor in tensors.items()}
+    save_file(renamed, path, metadata={"format": "pt"})  # what save_pretrained writes and loaders check
+    return True
