@@ -65,6 +65,8 @@ def save_model_folder(model, processor, out: Path, dtype: str) -> int:
     """Replace ``out`` with the model and processor in hub layout; return the weights' size in bytes."""
     import torch
 
+    from vlmbench.models.hf.hub_layout import to_hub_weight_names
+
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
     if out.exists():
@@ -72,6 +74,7 @@ def save_model_folder(model, processor, out: Path, dtype: str) -> int:
     out.mkdir(parents=True)
     model.to(getattr(torch, dtype)).save_pretrained(out)
     processor.save_pretrained(out)
+    to_hub_weight_names(out)  # the names vLLM reads too
     config_path = out / "tokenizer_config.json"
     tokenizer_config = json.loads(config_path.read_text(encoding="utf-8"))
     # transformers 5 writes its own backend class name; the class every 4.x and 5.x release knows
