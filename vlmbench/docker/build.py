@@ -1,8 +1,8 @@
 """`vlmbench build-images`: the project's images, built with live progress.
 
 Each image is built from an assembled context (see :mod:`.context`). The
-CPU image builds on the locally made base image when there is one (no
-registry may be reachable); the GPU images on their Dockerfile's CUDA
+CPU images (cpu, vllm-cpu) build on the locally made base image when there
+is one (no registry may be reachable); the GPU images on their Dockerfile's CUDA
 base; ``--base`` overrides both. A failed build
 names the image and its last lines of output; the other images go on.
 """
@@ -26,7 +26,7 @@ from vlmbench.docker.names import PROJECT_IMAGES, image_tag
 
 LOCAL_BASE_IMAGE = "vlmbench/base:bookworm"  # made by scripts/make-base-image.sh
 # Images that build on plain Debian: the GPU ones keep their CUDA base unless told otherwise.
-ON_LOCAL_BASE = ("cpu",)
+ON_LOCAL_BASE = ("cpu", "vllm-cpu")
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
 TAIL_LINES = 15
 

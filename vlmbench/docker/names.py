@@ -2,9 +2,9 @@
 
 The catalog's ``docker_image`` column uses these names (``vlmbench/cpu:0.1.0``
 runs the OCR baselines, ``vlmbench/transformers-gpu:0.1.0`` the transformers
-models, ``vlmbench/vllm:0.1.0`` the vLLM ones). The tag is the vlmbench
-version inside, so a host and an image of the same version always agree on
-the job.json schema. Each name is a folder ``images/<name>/`` with a
+models, ``vlmbench/vllm:0.1.0`` the vLLM ones, ``vlmbench/vllm-cpu:0.1.0`` vLLM
+on CPU). The tag is the vlmbench version inside, so a host and an image of
+the same version always agree on the job.json schema. Each name is a folder ``images/<name>/`` with a
 Dockerfile that takes ``ARG BASE_IMAGE``.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from vlmbench import __version__
 
 REPOSITORY = "vlmbench"
-PROJECT_IMAGES: tuple[str, ...] = ("cpu", "transformers-gpu", "vllm")
+PROJECT_IMAGES: tuple[str, ...] = ("cpu", "transformers-gpu", "vllm", "vllm-cpu")
 
 
 def image_tag(name: str, version: str = __version__) -> str:

@@ -33,7 +33,7 @@ def to_hub_weight_names(folder: Path) -> bool:
     tensors = load_file(path)
     if not any(name.startswith(old) and not name.startswith(new) for name in tensors):
         return False
-    renamed = {new + name.removeprefix(old) if name.startswith(old) and not name.startswith(new) else name: tensor
-               for name, tensor in tensors.items()}
+    renamed = {new + name.removeprefix(old) if name.startswith(old) and not name.startswith(new) else name:
+               tensor for name, tensor in tensors.items()}
     save_file(renamed, path, metadata={"format": "pt"})  # what save_pretrained writes and loaders check
     return True
