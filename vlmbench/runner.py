@@ -40,6 +40,7 @@ class RunOptions:
     catalogs: Sequence[Path] = ()
     timeout_s: float | None = None  # per job
     max_error_rate: float = 0.5  # a job whose failed share of samples is above this ends failed
+    data_root: Path | None = None  # bare names in the run CSV are found here; else $VLMBENCH_DATA_ROOT
 
 
 @dataclass
@@ -55,7 +56,7 @@ class RunOutcome:
 
 def validate(config_path: Path, options: RunOptions) -> Plan:
     """Everything `run` checks before it starts; makes bundled datasets, starts nothing."""
-    config = read_run_config(config_path)
+    config = read_run_config(config_path, options.data_root)
     catalog = load_catalog(options.catalogs)
     executor = get_executor(options.executor, options.timeout_s)
     check_run(config, catalog, needs_host_import=executor.needs_host_import, limit=options.limit,

@@ -106,6 +106,21 @@ def test_their_filters_keep_one_doc_class_and_question_type(checkout: Path) -> N
     assert list(predictions(checkout)) == ["1:Фамилия", "2:Фамилия"]
 
 
+def test_the_data_root_by_option_and_relative_paths_without_one(checkout: Path) -> None:
+    config = write_run_config(checkout / "user_config.csv", "2025-03-21", [row()])
+    root = checkout / "vlmhyperbench" / "data_dirs"
+    by_option = invoke(checkout, "validate", config, "--data-root", str(root), env_root=False)
+    assert by_option.exit_code == 0, by_option.output
+    # Paths relative to the run CSV still work with no root at all.
+    relative = write_run_config(checkout / "relative.csv", "2025-03-21", [row(
+        dataset="vlmhyperbench/data_dirs/Datasets/VQA/demo_mini",
+        prompt_collection="vlmhyperbench/data_dirs/PromptCollections/VQA/" + COLLECTION,
+        system_prompt="vlmhyperbench/data_dirs/SystemPrompts/1.txt")])
+    result = invoke(checkout, "run", relative, env_root=False)
+    assert result.exit_code == 0, result.output
+    assert predictions(checkout)["1:Имя"]["system_prompt"] == SYSTEM_PROMPT
+
+
 @pytest.mark.parametrize(("cells", "expected"), [
     ({"dataset": "demo_mni"}, ["user_config.csv, row 1, column 'dataset': 'demo_mni' is neither",
                                "did you mean demo_mini?"]),

@@ -22,6 +22,10 @@ SampleOption = Annotated[str | None, typer.Option(
     metavar="N", help="A seeded random sample of N per job, stratified by doc_class, in dataset order "
                       "(with --limit: at most the smaller of the two).")]
 SeedOption = Annotated[str | None, typer.Option(metavar="S", help="The seed of --sample (0 when not given).")]
+DataRootOption = Annotated[Path | None, typer.Option(
+    metavar="DIR", help="Where bare dataset, prompt_collection and system_prompt names are found, in "
+                        "VLMHyperBench's layout (Datasets/, PromptCollections/, SystemPrompts/); "
+                        "default: $VLMBENCH_DATA_ROOT.")]
 
 
 def _whole_number(value: str | None, option: str, minimum: int) -> int | None:
@@ -98,13 +102,14 @@ def run(
     catalog: CatalogOption = None,
     max_error_rate: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="The share of a job's samples that may fail before the job counts as failed.")] = 0.5,
+    data_root: DataRootOption = None,
 ) -> None:
     """Plan jobs from the run CSV, run them, score, report."""
     from vlmbench.progress import RichRunProgress
     from vlmbench.runner import execute, validate
 
     options = _options(executor, out, gpus, limit, sample, seed, catalog, jobs=jobs, resume=resume,
-                       timeout_s=timeout, max_error_rate=max_error_rate)
+                       timeout_s=timeout, max_error_rate=max_error_rate, data_root=data_root)
     plan = validate(config, options)
     if dry_run:
         console().print(_plan_table(plan))
@@ -123,13 +128,14 @@ def run(
 
 def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out: OutOption = None,
                      gpus: GpusOption = None, catalog: CatalogOption = None, limit: LimitOption = None,
-                     sample: SampleOption = None, seed: SeedOption = None) -> None:
+                     sample: SampleOption = None, seed: SeedOption = None,
+                     data_root: DataRootOption = None) -> None:
     """Check a run CSV and everything it names, as `run` would, without running anything."""
     from vlmbench.runner import validate
 
     # The very checks `run` makes before it starts (datasets, prompts, executor, images, GPUs):
     # the two never disagree on whether an input is good.
-    plan = validate(config, _options(executor, out, gpus, limit, sample, seed, catalog))
+    plan = validate(config, _options(executor, out, gpus, limit, sample, seed, catalog, data_root=data_root))
     console().print(f"[green]ok[/]: {config} — {len(plan.jobs)} job(s), {sum(j.n_samples for j in plan.jobs):,} "
                     f"samples; models, datasets, prompts and metrics found; the {executor} executor is ready")
 
