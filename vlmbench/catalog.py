@@ -13,7 +13,6 @@ is named, and the columns of its older versions are accepted (see
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from importlib import metadata, resources
 from pathlib import Path
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table
 from vlmbench.errors import CatalogError, Location, Problem
 from vlmbench.frameworks import canonical_framework
+from vlmbench.suggest import did_you_mean
 
 REQUIRED_COLUMNS = ("framework", "model_family", "model_name", "docker_image", "python_package", "module", "class_name")
 CATALOG_ENTRY_POINT_GROUP = "vlmbench.catalogs"
@@ -133,14 +133,11 @@ class Catalog:
                 f"model {model_name!r} has no {framework!r} framework in the catalog",
                 hint=f"known frameworks for it: {', '.join(self.frameworks(model_name))}",
             )
-        raise CatalogError(f"unknown model {model_name!r}", hint=suggest(model_name, self.names()))
+        raise CatalogError(f"unknown model {model_name!r}", hint=suggest_model(model_name, self.names()))
 
 
-def suggest(name: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    return "see `vlmbench list-models`"
+def suggest_model(name: str, known: Sequence[str]) -> str:
+    return did_you_mean(name, known, cutoff=0.5) or "see `vlmbench list-models`"
 
 
 def read_catalog_file(path: Path) -> list[CatalogRow]:

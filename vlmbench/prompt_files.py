@@ -27,6 +27,7 @@ from vlmbench.dataroot import PROMPT_COLLECTIONS, SYSTEM_PROMPTS, candidates, kn
 from vlmbench.datasets.schema import Sample
 from vlmbench.errors import ConfigError, Location, Problem
 from vlmbench.jobfiles import PromptRule
+from vlmbench.suggest import suggest
 
 KEY_COLUMN = "doc_class_question_type"
 # One line ending in .txt or .md, spaces allowed ("my prompts/ocr.txt"): a file, not a prompt.
@@ -48,7 +49,6 @@ class PromptCollection:
         missing = {f"{dc or ''} {qt or ''}": n for (dc, qt), n in wanted.items()
                    if f"{dc or ''} {qt or ''}" not in self.by_key}
         if missing:
-            from vlmbench.metrics.registry import suggest  # the metrics package is not needed to plan
 
             raise ConfigError.from_problems([
                 Problem(f"no prompt for {key!r}, which {n} selected sample(s) need",
@@ -97,7 +97,6 @@ def _find(cell: str, what: str, folders: tuple[str, ...], base_dir: Path, root: 
     if root is None:
         hint = f"give a path, or for a VLMHyperBench name {root_hint(base_dir)}"
     else:
-        from vlmbench.metrics.registry import suggest  # the metrics package is not needed to plan
 
         hint = suggest(cell, known_files(root, folders, task))
     tried = ", ".join(str(p) for p in dict.fromkeys(looked))

@@ -12,13 +12,13 @@ entry points in the group ``vlmbench.models``.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import pkgutil
 from importlib import metadata
 
 from vlmbench.errors import RegistryError
 from vlmbench.models.base import VisionLanguageModel
+from vlmbench.suggest import did_you_mean
 
 ENTRY_POINT_GROUP = "vlmbench.models"
 
@@ -89,8 +89,7 @@ def resolve_model_class(reference: str, install_hint: str | None = None) -> type
         except ImportError as exc:
             raise RegistryError(f"entry point {reference!r} of {ENTRY_POINT_GROUP} fails to import: {exc}") from None
     else:
-        close = difflib.get_close_matches(reference, known_names(), n=3, cutoff=0.5)
-        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else (
+        hint = did_you_mean(reference, known_names(), cutoff=0.5) or (
             "use package.module:ClassName, or one of: " + ", ".join(known_names()))
         raise RegistryError(f"unknown model class {reference!r}", hint=hint)
     if isinstance(target, type) and issubclass(target, VisionLanguageModel):

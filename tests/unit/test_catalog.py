@@ -46,7 +46,7 @@ def test_missing_columns(tmp_path: Path):
 
 def test_unknown_model_suggests_close_names():
     catalog = load_catalog(include_plugins=False)
-    with pytest.raises(CatalogError, match="did you mean 'tesseract-eng'"):
+    with pytest.raises(CatalogError, match="did you mean tesseract-eng"):
         catalog.get("tesseract-en")
     with pytest.raises(CatalogError, match="no 'vllm' framework"):
         catalog.get("tesseract-eng", "vllm")

@@ -27,7 +27,7 @@ def test_import_path_resolves_and_is_checked():
 
 
 def test_unknown_name_lists_close_matches():
-    with pytest.raises(RegistryError, match="did you mean 'tesseract'"):
+    with pytest.raises(RegistryError, match="did you mean tesseract"):
         resolve_model_class("tesserakt")
 
 

@@ -8,7 +8,6 @@ with one complete copy.
 
 from __future__ import annotations
 
-import difflib
 import os
 import pkgutil
 import shutil
@@ -21,6 +20,7 @@ from typing import Any
 from vlmbench import dataroot
 from vlmbench.datasets.folder import folder_of, holds_annotation
 from vlmbench.errors import DatasetError
+from vlmbench.suggest import did_you_mean
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -89,8 +89,8 @@ def data_home() -> Path:
 def _unknown(name: str, data_root: Path | None = None, task: str | None = None,
              base_dir: Path | None = None) -> DatasetError:
     found = dataroot.known_datasets(data_root, task) if data_root else []
-    close = difflib.get_close_matches(name, [*found, *BUNDLED], n=3, cutoff=0.5)
-    suggestion = f"did you mean {' or '.join(close)}? " if close else ""
+    suggestion = did_you_mean(name, [*found, *BUNDLED], cutoff=0.5)
+    suggestion += " " if suggestion else ""
     where = (f"nor under the data root's {dataroot.DATASETS[0]}/{task or '*'}/ ({data_root})" if data_root
              else f"(for a VLMHyperBench dataset name, {dataroot.root_hint(base_dir)})")
     return DatasetError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from vlmbench.catalog import Catalog, suggest
+from vlmbench.catalog import Catalog, suggest_model
 from vlmbench.plan import images_of_rows
 from vlmbench.errors import CatalogError, ConfigError, Problem
 
@@ -16,7 +16,7 @@ def images_for_models(catalog: Catalog, models: Sequence[str]) -> list[str]:
     for name in models:
         rows = [row for row in catalog if row.model_name == name]
         if not rows:
-            problems.append(Problem(f"unknown model {name!r}", hint=suggest(name, catalog.names())))
+            problems.append(Problem(f"unknown model {name!r}", hint=suggest_model(name, catalog.names())))
         images += [row.docker_image for row in rows]
     if problems:
         raise CatalogError.from_problems(problems)

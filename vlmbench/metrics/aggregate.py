@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vlmbench.metrics.registry import CorpusScore, MetricError, spelling_key, suggest
+from vlmbench.metrics.registry import CorpusScore, MetricError
+from vlmbench.suggest import close_names, spelling_key, suggest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,19 +66,12 @@ def resolve_aggregator(name: str) -> str:
         if spelling_key(known) == key:
             return AGGREGATOR_ALIASES.get(known, known)
     match = _CUSTOM.fullmatch(name.strip())
-    names = [*AGGREGATORS, *AGGREGATOR_ALIASES]
-    near_miss = any(_similar(key, spelling_key(known)) for known in names)
+    near_miss = close_names(name, [*AGGREGATORS, *AGGREGATOR_ALIASES], cutoff=0.85)
     if match and not near_miss:
         return CUSTOM_PREFIX + match.group("column").strip()
     hint = suggest(name, list(AGGREGATORS), AGGREGATOR_ALIASES)
     raise MetricError(f"unknown aggregator {name!r}",
                       hint=f"{hint}, or by_<column> for any annotation column")
-
-
-def _similar(a: str, b: str) -> bool:
-    import difflib
-
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
 def list_aggregators() -> list[str]:

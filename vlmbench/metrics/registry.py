@@ -7,8 +7,6 @@ compared after casefolding and dropping ``_``, ``-`` and spaces.
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +14,7 @@ import numpy as np
 
 from vlmbench.datasets.schema import Sample
 from vlmbench.errors import VlmbenchError
+from vlmbench.suggest import spelling_key, suggest
 
 MetricFn = Callable[[str, Sample], float]
 # Many samples at once (rapidfuzz's batch functions, numpy): one float per pair, in order.
@@ -71,11 +70,6 @@ class MetricSpec:
 
 _METRICS: dict[str, MetricSpec] = {}  # canonical name → spec, in registration order
 _KEYS: dict[str, str] = {}  # spelling key → canonical name
-
-
-def spelling_key(name: str) -> str:
-    """The form two spellings of one name share: ``Exact_Match`` → ``exactmatch``."""
-    return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
 def register_metric(
@@ -139,13 +133,3 @@ def get_metric(name: str) -> MetricSpec:
 def list_metrics() -> list[MetricSpec]:
     """Every registered metric, in registration order."""
     return list(_METRICS.values())
-
-
-def suggest(name: str, known: list[str], aliases: dict[str, str] | None = None) -> str:
-    """A 'did you mean' hint for any closed vocabulary (used for aggregators too)."""
-    aliases = aliases or {}
-    keys = {spelling_key(k): aliases.get(k, k) for k in [*known, *aliases]}
-    close = difflib.get_close_matches(spelling_key(name), list(keys), n=3, cutoff=0.6)
-    names = list(dict.fromkeys(keys[key] for key in close))
-    prefix = f"did you mean {', '.join(names)}? " if names else ""
-    return f"{prefix}known: {', '.join(known)}"

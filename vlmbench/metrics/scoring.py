@@ -21,8 +21,9 @@ import numpy as np
 from vlmbench.datasets.schema import Sample
 from vlmbench.jobfiles import Prediction
 from vlmbench.metrics.aggregate import AGGREGATORS, group_columns, resolve_aggregator
-from vlmbench.metrics.registry import MetricError, MetricSpec, get_metric, suggest
+from vlmbench.metrics.registry import MetricError, MetricSpec, get_metric
 from vlmbench.metrics.schema import ResultRow
+from vlmbench.suggest import suggest
 
 DEFAULT_AGGREGATORS = ["general", "by_doc_type"]
 _SAMPLE_FIELDS = {"id", "doc_class", "question_type", "split"}
