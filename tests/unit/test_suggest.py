@@ -14,5 +14,5 @@ def test_the_hint_offers_close_names_or_nothing():
     assert did_you_mean("tesseract-engl", ["tesseract-eng", "easyvqa-tiny"]) == "did you mean tesseract-eng?"
     assert did_you_mean("zzz", ["tesseract-eng"]) == ""
     assert suggest("cerr", ["cer", "wer", "anls"]) == "did you mean cer? known: cer, wer, anls"
-    assert did_you_mean("by_doc", ["by_doc_type", "by_doc_question"]) == "did you mean by_doc_type or by_doc_question?"
+    assert did_you_mean("by_dc_tpe", ["by_doc_type", "by_doc_tipe"]) == "did you mean by_doc_type or by_doc_tipe?"
     assert suggest("zzz", ["cer"]) == "known: cer"
