@@ -2,10 +2,11 @@
 
 One run holds, per model, a transformers job in the CPU image and a job of
 each vLLM adapter (the offline engine and the OpenAI-compatible server) in
-the vllm-cpu image, all greedy on the same samples: tiny random LLaVA and
-Qwen2-VL models, and the trained easyvqa-tiny. The vLLM answers must be the
-transformers ones. Building the image the first time takes about 4 minutes
-on 2 cores; the run about 4 more.
+the vllm-cpu image, all greedy on the same samples: tiny random models of
+every architecture vlmbench.testing builds (LLaVA, Idefics3, Qwen2-VL,
+Qwen2.5-VL) and the trained easyvqa-tiny. The vLLM answers must be the
+transformers ones. Building the image from scratch takes under 4 minutes on
+2 cores; the run about 5 more (each vLLM job starts its engine in 20-30 s).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
 VLLM_CPU_IMAGE = image_tag("vllm-cpu")
 VLLM_ADAPTERS = {"vllm": "VLLMModel", "vllm-server": "VLLMServerModel"}
 EASYVQA_QUESTIONS = 40
-TINY_ARCHS = {"llava": "LLaVA", "qwen2_vl": "Qwen2-VL"}
+TINY_ARCHS = {"llava": "LLaVA", "idefics3": "Idefics3", "qwen2_vl": "Qwen2-VL", "qwen2_5_vl": "Qwen2.5-VL"}
 
 
 @pytest.fixture(scope="module")
