@@ -129,3 +129,20 @@ def test_both_vllm_adapters_answer_as_transformers_in_the_vllm_cpu_image(
             assert all(_same_tokens(*pair) for pair in pairs), (model, framework, pairs)
     for framework in VLLM_ADAPTERS:
         assert _accuracy(tmp_path / "out", framework) == _accuracy(tmp_path / "out", "hf") >= 0.8
+
+
+def test_the_two_images_hold_environments_that_cannot_share_one_python(docker_client, cpu_image,
+                                                                       vllm_cpu_image):
+    """vllm-cpu pins a transformers older than the transformers adapter's floor: two images, two versions."""
+    from vlmbench.environment import EnvironmentVersions
+
+    script = "from vlmbench.environment import environment_versions as v; print(v().model_dump_json())"
+    found = {}
+    for image in (cpu_image, vllm_cpu_image):
+        output = docker_client.containers.run(image, entrypoint=["python", "-c", script], remove=True)
+        found[image] = EnvironmentVersions.model_validate_json(output.decode().strip().splitlines()[-1])
+    cpu, vllm = found[cpu_image], found[vllm_cpu_image]
+    assert (vllm.vllm_distribution, cpu.vllm) == ("vllm-cpu", None) and vllm.vllm
+    assert cpu.transformers != vllm.transformers
+    assert all(env.torch.endswith("+cpu") and env.cuda is None and env.nvidia_driver is None
+               for env in (cpu, vllm))
