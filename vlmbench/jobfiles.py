@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from vlmbench.environment import EnvironmentVersions
 from vlmbench.errors import JobSpecError
 from vlmbench.fileio import write_atomic
 from vlmbench.models.base import GenerationParams
@@ -185,6 +186,9 @@ class JobStatus(BaseModel):
     # The references (answers, metadata) of the job's samples when the worker ran:
     # compared by datasets.references_changed to say a label fix came after the predictions.
     references_fingerprint: str | None = None
+    # The versions in the worker's own environment (its image's), which decide the answers as much as the
+    # model does; read where the worker runs, since each image pins its own.
+    environment: EnvironmentVersions | None = None
 
     def write(self, path: Path) -> None:
         write_atomic(path, self.model_dump_json(indent=2))

@@ -79,7 +79,7 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     return plan
 
 
-def _write_run_json(plan: Plan) -> None:
+def _write_run_json(plan: Plan) -> dict:
     record = {
         "run_id": plan.run_id,
         "created_at": now_iso(),
@@ -98,6 +98,15 @@ def _write_run_json(plan: Plan) -> None:
             for job in plan.jobs
         ],
     }
+    write_atomic(plan.run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False))
+    return record
+
+
+def _record_environments(plan: Plan, record: dict) -> None:
+    """Add to run.json each job's environment versions, as its worker found them (its image's, not the host's)."""
+    for entry in record["jobs"]:
+        environment = JobStatus.read(plan.run_dir / "jobs" / entry["job_id"] / STATUS).environment
+        entry["environment"] = environment.model_dump() if environment else None
     write_atomic(plan.run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False))
 
 
@@ -118,7 +127,7 @@ def _is_finished(job: PlannedJob, job_dir: Path) -> bool:
 def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
     executor = get_executor(options.executor, options.timeout_s)
     plan.run_dir.mkdir(parents=True, exist_ok=True)
-    _write_run_json(plan)
+    record = _write_run_json(plan)
     to_run, statuses = [], {}
     for job in plan.jobs:
         job_dir = _prepare_job_dir(plan, job, options.resume)
@@ -134,6 +143,7 @@ def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = Non
         statuses.update(executor.run_all(to_run, parallel=options.jobs, progress=progress))
     finally:
         # Even after Ctrl-C, what was predicted is scored and reported.
+        _record_environments(plan, record)
         scores = score_run(plan.run_dir)
     return RunOutcome(plan=plan, statuses=statuses, scores=scores)
 

@@ -27,6 +27,7 @@ from vlmbench.datasets import (
     selected_samples,
 )
 from vlmbench.datasets.schema import Sample
+from vlmbench.environment import environment_versions
 from vlmbench.errors import DatasetError, VlmbenchError
 from vlmbench.fileio import write_atomic
 from vlmbench.jobfiles import JobSpec, JobStatus, Prediction, now_iso, read_predictions
@@ -155,6 +156,7 @@ class Worker:
 
     def run(self) -> int:
         wall_start = time.perf_counter()
+        self.status.environment = environment_versions()
         self._write_status()
         todo = self._pending_samples()
         self._write_status()

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import WORDS, make_text_dataset
 from vlmbench.cli.app import app
+from vlmbench.environment import environment_versions
 
 runner = CliRunner()
 
@@ -39,6 +40,8 @@ def test_run_end_to_end_writes_the_spec_layout(tmp_path, text_dataset):
     out = tmp_path / "out"
     result = invoke("run", config, "--out", out, "--jobs", "2", "--catalog", catalog)
     assert result.exit_code == 0, result.output
+    jobs = json.loads((out / "run.json").read_text())["jobs"]
+    assert [job["environment"] for job in jobs] == [environment_versions().model_dump()] * len(jobs)
     for name in ("run.json", "results.csv", "report.md", "report.html"):
         assert (out / name).is_file(), name
     job_dirs = sorted((out / "jobs").iterdir())

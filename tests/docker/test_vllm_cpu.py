@@ -129,6 +129,14 @@ def test_both_vllm_adapters_answer_as_transformers_in_the_vllm_cpu_image(
             assert all(_same_tokens(*pair) for pair in pairs), (model, framework, pairs)
     for framework in VLLM_ADAPTERS:
         assert _accuracy(tmp_path / "out", framework) == _accuracy(tmp_path / "out", "hf") >= 0.8
+    # run.json records what each job's own image held: two environments side by side in one run
+    environments = {(job["config_row"]["framework"], job["image"]): job["environment"]
+                    for job in json.loads((tmp_path / "out" / "run.json").read_text())["jobs"]}
+    assert {image for _, image in environments} == {CPU_IMAGE, VLLM_CPU_IMAGE}
+    hf = environments["hf", CPU_IMAGE]
+    vllm = [env for (_, image), env in environments.items() if image == VLLM_CPU_IMAGE]
+    assert hf["vllm"] is None and all(env["vllm_distribution"] == "vllm-cpu" for env in vllm)
+    assert all(env["transformers"] != hf["transformers"] for env in vllm)
 
 
 def test_the_two_images_hold_environments_that_cannot_share_one_python(docker_client, cpu_image,
