@@ -12,6 +12,7 @@ from pathlib import Path
 CPU = "vlmbench/cpu:0.1.0"
 HF_GPU = "vlmbench/transformers-gpu:0.1.0"
 VLLM = "vlmbench/vllm:0.1.0"
+VLLM_CPU = "vlmbench/vllm-cpu:0.1.0"
 
 ADAPTERS = {  # framework -> (python_package, module, class_name, image)
     "tesseract": ("vlmbench", "models.tesseract", "TesseractOCR", CPU),
@@ -22,8 +23,11 @@ ADAPTERS = {  # framework -> (python_package, module, class_name, image)
     "baseline": ("vlmbench", "models.baselines", "MajorityAnswer", CPU),
 }
 
-# Models small enough for the CPU image rather than their framework's GPU one.
+# Models small enough for a CPU image rather than their framework's GPU one, and that image per framework.
 CPU_MODELS = {"easyvqa-tiny"}
+CPU_IMAGES = {"hf": CPU, "vllm": VLLM_CPU, "vllm-server": VLLM_CPU}
+# vLLM on CPU as the transformers adapter runs the same weights: float32, no torch.compile (minutes on CPU).
+VLLM_ON_CPU = {"dtype": "float32", "enforce_eager": True, "max_model_len": 256}
 
 QWEN_PIXELS = {"min_pixels": 256 * 28 * 28, "max_pixels": 1280 * 28 * 28}
 BF16 = {"dtype": "bfloat16"}
@@ -40,6 +44,8 @@ MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
     # Trained by scripts/train_easyvqa_model.py and shipped in the package: answers for real, on a CPU.
     ("hf", "LLaVA (easy-VQA)", "easyvqa-tiny", "vlmbench:models/easyvqa-tiny", 0,
      {"dtype": "float32", "device": "cpu", "max_batch_size": 64}, "vqa"),
+    ("vllm", "LLaVA (easy-VQA)", "easyvqa-tiny", "vlmbench:models/easyvqa-tiny", 0, VLLM_ON_CPU, "vqa"),
+    ("vllm-server", "LLaVA (easy-VQA)", "easyvqa-tiny", "vlmbench:models/easyvqa-tiny", 0, VLLM_ON_CPU, "vqa"),
     # Qwen-VL
     ("hf", "Qwen2-VL", "Qwen2-VL-2B-Instruct", "Qwen/Qwen2-VL-2B-Instruct", 8, {**BF16, **QWEN_PIXELS}, "vqa|ocr|doc"),
     ("hf", "Qwen2-VL", "Qwen2-VL-7B-Instruct", "Qwen/Qwen2-VL-7B-Instruct", 20, {**BF16, **QWEN_PIXELS}, "vqa|ocr|doc"),
@@ -128,7 +134,7 @@ def main() -> None:
         writer.writerow(columns)
         for framework, family, name, weights, memory, params, tasks in MODELS:
             package, module, class_name, image = ADAPTERS[framework]
-            image = CPU if name in CPU_MODELS else image
+            image = CPU_IMAGES[framework] if name in CPU_MODELS else image
             writer.writerow([framework, family, name, image, package, module, class_name, weights, "",
                              f"{memory:g}", json.dumps(params) if params else "", tasks])
     print(f"{len(MODELS)} rows -> {target}")

@@ -154,3 +154,19 @@ def test_the_two_images_hold_environments_that_cannot_share_one_python(docker_cl
     assert cpu.transformers != vllm.transformers
     assert all(env.torch.endswith("+cpu") and env.cuda is None and env.nvidia_driver is None
                for env in (cpu, vllm))
+
+
+def test_the_isolation_smoke_run_records_two_environments(tmp_path, cpu_image, vllm_cpu_image,
+                                                          no_leftover_containers):
+    """configs/isolation-smoke.csv as shipped: the catalog's own rows, one job per image, one run."""
+    config = Path(__file__).resolve().parents[2] / "configs" / "isolation-smoke.csv"
+    outcome = run(config, RunOptions(executor="docker", out=tmp_path / "out"))
+    assert outcome.exit_code == 0, outcome.statuses
+    jobs = {job["config_row"]["framework"]: job
+            for job in json.loads((tmp_path / "out" / "run.json").read_text())["jobs"]}
+    assert (jobs["hf"]["image"], jobs["vllm"]["image"]) == (CPU_IMAGE, VLLM_CPU_IMAGE)
+    assert all(job["image_digest"].startswith("sha256:") for job in jobs.values())
+    hf, vllm = jobs["hf"]["environment"], jobs["vllm"]["environment"]
+    assert hf["vllm"] is None and vllm["vllm_distribution"] == "vllm-cpu"
+    assert hf["transformers"] != vllm["transformers"]
+    assert _accuracy(tmp_path / "out", "vllm") == _accuracy(tmp_path / "out", "hf") >= 0.8
