@@ -60,7 +60,10 @@ def read_run_record(run_dir: Path) -> dict:
         raise VlmbenchError(f"{path}: not valid JSON ({exc.msg})") from None
 
 
-def _job_files(run_dir: Path, record: dict) -> Iterator[tuple[dict, JobSpec, JobStatus, list[Prediction], Dataset]]:
+JobFiles = tuple[dict, JobSpec, JobStatus, list[Prediction], Dataset]
+
+
+def _job_files(run_dir: Path, record: dict) -> Iterator[JobFiles]:
     """Each job's record in run.json, its files, and its dataset (each dataset loaded once)."""
     datasets: dict[str, Dataset] = {}
     for job in record["jobs"]:
@@ -69,7 +72,8 @@ def _job_files(run_dir: Path, record: dict) -> Iterator[tuple[dict, JobSpec, Job
         root = job["dataset_root"]  # the host's path; job.json may hold a container's
         if root not in datasets:
             datasets[root] = load_dataset(Path(root), name=spec.dataset.name)
-        yield job, spec, JobStatus.read(job_dir / STATUS), read_predictions(job_dir / PREDICTIONS), datasets[root]
+        status, predictions = JobStatus.read(job_dir / STATUS), read_predictions(job_dir / PREDICTIONS)
+        yield job, spec, status, predictions, datasets[root]
 
 
 def _job_meta(spec: JobSpec) -> dict:
@@ -89,7 +93,8 @@ def _read_metrics(path: Path) -> JobMetrics | None:
         return None  # absent, or from an older vlmbench: score again
 
 
-def _score_job(job_dir: Path, job: dict, spec: JobSpec, dataset: Dataset, predictions_path: Path) -> JobMetrics:
+def _score_job(job_dir: Path, job: dict, spec: JobSpec, dataset: Dataset,
+               predictions_path: Path) -> JobMetrics:
     """The job's metrics, from metrics.json when its inputs are unchanged, else scored afresh."""
     samples = selected_samples(dataset.samples, spec.dataset)
     references = references_fingerprint(samples)
@@ -137,10 +142,12 @@ def score_run(run_dir: Path) -> RunScores:
     return RunScores(results=results, jobs=summaries, relabelled=relabelled)
 
 
-def _write_outputs(run_dir: Path, record: dict, results: list[ResultRow], summaries: list[JobSummary]) -> None:
+def _write_outputs(run_dir: Path, record: dict, results: list[ResultRow],
+                   summaries: list[JobSummary]) -> None:
     key = _digest(__version__, [r.model_dump() for r in results], [s.model_dump() for s in summaries])
     key_path = run_dir / REPORT_KEY
-    if key_path.exists() and key_path.read_text(encoding="utf-8") == key and (run_dir / "report.html").exists():
+    drawn = key_path.exists() and key_path.read_text(encoding="utf-8") == key
+    if drawn and (run_dir / "report.html").exists():
         return
     write_results_csv(run_dir / "results.csv", results)
     write_report(run_dir, results, summaries, title=f"vlmbench run {record['run_id']}")

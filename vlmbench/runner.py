@@ -18,12 +18,12 @@ from vlmbench import __version__
 from vlmbench.catalog import load_catalog
 from vlmbench.config import read_run_config
 from vlmbench.errors import ConfigError, Location, Problem
+from vlmbench.evaluate import RunScores, score_run
 from vlmbench.executors import get_executor
 from vlmbench.fileio import write_atomic
 from vlmbench.jobfiles import JobStatus, now_iso
 from vlmbench.plan import Plan, PlannedJob, build_plan, check_run, images_of_rows
 from vlmbench.progress import ProgressSink
-from vlmbench.evaluate import RunScores, score_run
 from vlmbench.worker import PREDICTIONS, STATUS
 
 
@@ -103,7 +103,7 @@ def _write_run_json(plan: Plan) -> dict:
 
 
 def _record_environments(plan: Plan, record: dict) -> None:
-    """Add to run.json each job's environment versions, as its worker found them (its image's, not the host's)."""
+    """Add each job's environment versions to run.json as its worker found them (its image's, not ours)."""
     for entry in record["jobs"]:
         environment = JobStatus.read(plan.run_dir / "jobs" / entry["job_id"] / STATUS).environment
         entry["environment"] = environment.model_dump() if environment else None

@@ -47,7 +47,8 @@ class Interrupted(BaseException):
 Decoded = tuple[Sample, list[Image.Image] | None, str | None]  # sample, images, decode error
 
 
-def _decode_batches(root: Path, samples: list[Sample], batch_size: int, out: Queue, stop: threading.Event) -> None:
+def _decode_batches(root: Path, samples: list[Sample], batch_size: int, out: Queue,
+                    stop: threading.Event) -> None:
     """Producer thread: decode the next batches while the model works on this one."""
     try:
         for start in range(0, len(samples), batch_size):
@@ -86,7 +87,8 @@ def _batches(root: Path, samples: list[Sample], batch_size: int) -> Iterator[lis
         stop.set()
 
 
-def _answer(model: VisionLanguageModel, requests: list[Request]) -> tuple[list[str | None], list[str | None], float]:
+def _answer(model: VisionLanguageModel,
+            requests: list[Request]) -> tuple[list[str | None], list[str | None], float]:
     """Answer a batch; if the batch fails, answer one by one so one bad sample costs only itself."""
     start = time.perf_counter()
     try:
@@ -132,7 +134,8 @@ class Worker:
         wanted = {s.id for s in samples}
         # A sample that failed before is tried again: this job is running because it is not done,
         # and a failure may have been passing (out of memory, a timeout, a file being copied).
-        kept = [p for p in read_predictions(self.predictions_path) if p.error is None and p.answer is not None]
+        kept = [p for p in read_predictions(self.predictions_path)
+                if p.error is None and p.answer is not None]
         # Rewrite without a torn last line (a kill mid-write) or the failures before appending again.
         if self.predictions_path.exists():
             write_atomic(self.predictions_path, "".join(p.model_dump_json() + "\n" for p in kept))
@@ -152,7 +155,8 @@ class Worker:
 
     def _prompt(self, sample: Sample) -> str:
         # A multiple-choice sample's options reach the model as lettered lines.
-        return self.spec.prompt.render(sample.question, sample.doc_class, sample.question_type, sample.choices)
+        prompt = self.spec.prompt
+        return prompt.render(sample.question, sample.doc_class, sample.question_type, sample.choices)
 
     def run(self) -> int:
         wall_start = time.perf_counter()
@@ -182,7 +186,8 @@ class Worker:
             first = next((p.error or "no answer" for p in read_predictions(self.predictions_path)
                           if p.error is not None or p.answer is None), "no answer")
             self.status.state, self.status.exit_code = "failed", 1
-            self.status.error = (f"{n_failed} of {n} samples failed (more than {self.spec.max_error_rate:.0%} "
+            allowed = f"{self.spec.max_error_rate:.0%}"
+            self.status.error = (f"{n_failed} of {n} samples failed (more than {allowed} "
                                  f"allowed); first: {first}")
         else:
             self.status.state, self.status.exit_code = "done", 0

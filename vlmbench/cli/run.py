@@ -98,10 +98,12 @@ def run(
     seed: SeedOption = None,
     resume: Annotated[bool, typer.Option(help="Skip done jobs and answered samples.")] = True,
     dry_run: Annotated[bool, typer.Option(help="Print the plan; start nothing.")] = False,
-    timeout: Annotated[float | None, typer.Option(min=1, help="Seconds a job may run before it is stopped.")] = None,
+    timeout: Annotated[float | None, typer.Option(
+        min=1, help="Seconds a job may run before it is stopped.")] = None,
     catalog: CatalogOption = None,
     max_error_rate: Annotated[float, typer.Option(
-        min=0.0, max=1.0, help="The share of a job's samples that may fail before the job counts as failed.")] = 0.5,
+        min=0.0, max=1.0,
+        help="The share of a job's samples that may fail before the job counts as failed.")] = 0.5,
     data_root: DataRootOption = None,
 ) -> None:
     """Plan jobs from the run CSV, run them, score, report."""
@@ -136,7 +138,8 @@ def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out:
     # The very checks `run` makes before it starts (datasets, prompts, executor, images, GPUs):
     # the two never disagree on whether an input is good.
     plan = validate(config, _options(executor, out, gpus, limit, sample, seed, catalog, data_root=data_root))
-    console().print(f"[green]ok[/]: {config} — {len(plan.jobs)} job(s), {sum(j.n_samples for j in plan.jobs):,} "
+    samples = sum(job.n_samples for job in plan.jobs)
+    console().print(f"[green]ok[/]: {config} — {len(plan.jobs)} job(s), {samples:,} "
                     f"samples; models, datasets, prompts and metrics found; the {executor} executor is ready")
 
 

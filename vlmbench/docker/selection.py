@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vlmbench.catalog import Catalog, suggest_model
-from vlmbench.plan import images_of_rows
 from vlmbench.errors import CatalogError, ConfigError, Problem
+from vlmbench.plan import images_of_rows
 
 
 def images_for_models(catalog: Catalog, models: Sequence[str]) -> list[str]:

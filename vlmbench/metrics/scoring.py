@@ -81,7 +81,7 @@ def _column_key(samples: Sequence[Sample], column: str) -> str | None:
 
 
 def check_group_columns(aggregators: Sequence[str], samples: Sequence[Sample]) -> None:
-    """Every ``by_<column>`` aggregator names a column some sample has; else a MetricError with close names."""
+    """Each ``by_<column>`` aggregator names a column some sample has, or a MetricError names close ones."""
     for aggregator in aggregators:
         for column in group_columns(aggregator):
             if _column_key(samples, column) is None:
@@ -168,7 +168,8 @@ def score_job(
     """
     import pandas as pd
 
-    specs: list[MetricSpec] = list({spec.name: spec for spec in map(get_metric, metrics_for(samples, metrics))}.values())
+    resolved = map(get_metric, metrics_for(samples, metrics))
+    specs: list[MetricSpec] = list({spec.name: spec for spec in resolved}.values())  # named twice: once
     aggregator_names = list(dict.fromkeys(map(resolve_aggregator, aggregators or DEFAULT_AGGREGATORS)))
     check_group_columns(aggregator_names, samples)  # fail before any work
 
