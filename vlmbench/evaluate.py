@@ -94,10 +94,15 @@ def _read_metrics(path: Path) -> JobMetrics | None:
 
 
 def _score_job(job_dir: Path, job: dict, spec: JobSpec, dataset: Dataset,
-               predictions_path: Path) -> JobMetrics:
-    """The job's metrics, from metrics.json when its inputs are unchanged, else scored afresh."""
+               predictions: list[Prediction]) -> JobMetrics:
+    """The job's metrics, from metrics.json when its inputs are unchanged, else scored afresh.
+
+    ``predictions`` are the job's predictions.jsonl as read; the file's size and
+    time stand for them in the inputs key.
+    """
     samples = selected_samples(dataset.samples, spec.dataset)
     references = references_fingerprint(samples)
+    predictions_path = job_dir / PREDICTIONS
     stat = predictions_path.stat() if predictions_path.exists() else None
     inputs = _digest(__version__, references, [s.id for s in samples], job["metrics"], job["aggregators"],
                      _meta_key(spec), (stat.st_size, stat.st_mtime_ns) if stat else None)
@@ -105,7 +110,7 @@ def _score_job(job_dir: Path, job: dict, spec: JobSpec, dataset: Dataset,
     if previous is not None and previous.inputs == inputs and (job_dir / SCORES).exists():
         return previous
     wanted = {s.id for s in samples}
-    predictions = [p for p in read_predictions(predictions_path) if p.id in wanted]
+    predictions = [p for p in predictions if p.id in wanted]
     scores = score_job(samples, predictions, job["metrics"], job["aggregators"], **_job_meta(spec))
     write_atomic(job_dir / SCORES, scores.jsonl())
     result = JobMetrics(inputs=inputs, references_fingerprint=references, rows=scores.rows)
@@ -132,7 +137,7 @@ def score_run(run_dir: Path) -> RunScores:
     relabelled: list[JobSummary] = []
     for job, spec, status, predictions, dataset in _job_files(run_dir, record):
         job_dir = run_dir / "jobs" / spec.job_id
-        metrics = _score_job(job_dir, job, spec, dataset, job_dir / PREDICTIONS)
+        metrics = _score_job(job_dir, job, spec, dataset, predictions)
         results += metrics.rows
         summary = _summary(spec, status, predictions, dataset)
         summaries.append(summary)

@@ -14,22 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from vlmbench.datasets.schema import Sample
 from vlmbench.metrics.registry import CorpusScore, get_metric, register_metric
-from vlmbench.metrics.text import cer, collapse_whitespace, wer
+from vlmbench.metrics.text import _answers, _collapsed, _distances, _lengths, cer, wer
 
 
 def _char_stats(predictions: Sequence[str], samples: Sequence[Sample]) -> np.ndarray:
     """Per sample: (character edits, reference characters), texts whitespace-collapsed as ``cer`` does."""
-    references = [collapse_whitespace(s.answer) for s in samples]
-    hypotheses = [collapse_whitespace(p) for p in predictions]
-    if not references:
-        return np.zeros((0, 2))
-    edits = process.cpdist(references, hypotheses, scorer=Levenshtein.distance, workers=-1, dtype=np.int64)
-    return np.column_stack([edits, [len(r) for r in references]]).astype(float)
+    # cer's own batch helpers: the same normalisation, and texts cer already collapsed are not redone.
+    references, hypotheses = _collapsed(_answers(samples)), _collapsed(predictions)
+    return np.column_stack([_distances(references, hypotheses), _lengths(references)]).astype(float)
 
 
 def _word_stats(predictions: Sequence[str], samples: Sequence[Sample]) -> np.ndarray:
