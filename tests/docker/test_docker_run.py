@@ -54,7 +54,7 @@ def test_tesseract_in_a_container_answers_as_the_local_worker(tmp_path, cpu_imag
 
 def test_tiny_transformers_model_in_a_container_answers_as_the_local_worker(tmp_path, cpu_image,
                                                                             no_leftover_containers, text_dataset):
-    from vlmbench.testing.tiny_models import build_tiny_model
+    from vlmbench.testing import build_tiny_model
 
     weights = build_tiny_model("qwen2_vl", tmp_path / "tiny-qwen2-vl")
     catalog = extra_catalog(tmp_path / "tiny.csv", [

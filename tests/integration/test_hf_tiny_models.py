@@ -8,16 +8,9 @@ import json
 import pytest
 import transformers  # noqa: F401  (a missing install must fail, not skip)
 
-from vlmbench.testing import TINY_ARCHS, build_tiny_model
+from vlmbench.testing import TINY_ARCHS, build_tiny_model, tiny_family
 
 pytestmark = pytest.mark.integration
-
-SPECIAL_TOKENS = {
-    "llava": ["<image>", "<s>", "</s>"],
-    "idefics3": ["<image>", "<fake_token_around_image>", "<end_of_utterance>", "<row_1_col_1>"],
-    "qwen2_vl": ["<|image_pad|>", "<|vision_start|>", "<|vision_end|>", "<|im_start|>", "<|im_end|>"],
-    "qwen2_5_vl": ["<|image_pad|>", "<|vision_start|>", "<|vision_end|>", "<|im_start|>", "<|im_end|>"],
-}
 
 
 def digest(path) -> str:
@@ -32,16 +25,18 @@ def test_a_tiny_model_is_small_repeatable_and_loads_with_plain_transformers(arch
     size = sum(f.stat().st_size for f in folder.iterdir())
     assert size < 5_000_000
     assert json.loads((folder / "vlmbench-tiny.json").read_text()) == {"arch": arch, "seed": 0}
-    assert AutoConfig.from_pretrained(folder).model_type == arch
-    assert "<|im_start|>" in (folder / "chat_template.jinja").read_text() or arch == "llava"
+    family = tiny_family(arch)
+    assert AutoConfig.from_pretrained(folder).model_type == (family.model_type or arch)
+    if family.placeholder:
+        assert family.placeholder in (folder / "chat_template.jinja").read_text()
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    for token in SPECIAL_TOKENS[arch]:
+    for token in family.special_tokens:
         ids = tokenizer(f"a {token} b", add_special_tokens=False)["input_ids"]
         assert tokenizer.convert_tokens_to_ids(token) in ids, f"{token} must stay one token"
     text = "Счёт № 7: total 980,50"
     assert tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"]) == text
     model = AutoModelForImageTextToText.from_pretrained(folder)
-    assert model.config.model_type == arch and sum(p.numel() for p in model.parameters()) < 1_000_000
+    assert model.config.model_type == (family.model_type or arch) and sum(p.numel() for p in model.parameters()) < 1_000_000
 
     again = build_tiny_model(arch, tmp_path / "b")
     for name in ("model.safetensors", "tokenizer.json"):

@@ -1,0 +1,7 @@
+"""The Florence-2 family."""
+
+from __future__ import annotations
+
+from vlmbench.testing.tiny.common import TinyFamily
+
+FAMILIES: dict[str, TinyFamily] = {}

@@ -1,0 +1,7 @@
+"""The GOT-OCR 2 family."""
+
+from __future__ import annotations
+
+from vlmbench.testing.tiny.common import TinyFamily
+
+FAMILIES: dict[str, TinyFamily] = {}

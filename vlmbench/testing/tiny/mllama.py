@@ -1,0 +1,7 @@
+"""The Llama 3.2 Vision (Mllama) family."""
+
+from __future__ import annotations
+
+from vlmbench.testing.tiny.common import TinyFamily
+
+FAMILIES: dict[str, TinyFamily] = {}
