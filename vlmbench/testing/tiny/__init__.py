@@ -23,15 +23,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from vlmbench.testing.tiny import florence2, gemma, got_ocr2, idefics, internvl, llava, mllama, qwen
+from vlmbench.testing.tiny import florence2, gemma, got_ocr2, idefics, internvl, llava, mllama, others, qwen
 from vlmbench.testing.tiny.common import TOKENIZER_ROLES, TinyFamily, train_tokenizer
 
-_FAMILIES: dict[str, TinyFamily] = {
-    arch: family
-    for module in (llava, idefics, qwen, gemma, mllama, internvl, florence2, got_ocr2)
-    for arch, family in module.FAMILIES.items()
-}
+_MODULES = (llava, idefics, qwen, gemma, mllama, internvl, florence2, got_ocr2, others)
+_FAMILIES: dict[str, TinyFamily] = {arch: family for module in _MODULES for arch, family in module.FAMILIES.items()}
 TINY_ARCHS: tuple[str, ...] = tuple(_FAMILIES)
+# (framework, catalog model_family) -> why no tiny model checks those catalog rows.
+NOT_CHECKED: dict[tuple[str, str], str] = {key: why for module in _MODULES for key, why in module.NOT_CHECKED.items()}
 
 
 def tiny_family(arch: str) -> TinyFamily:
@@ -74,4 +73,4 @@ def build_tiny_model(arch: str, target: Path, seed: int = 0) -> Path:
     return target
 
 
-__all__ = ["TINY_ARCHS", "TinyFamily", "build_tiny_model", "tiny_family"]
+__all__ = ["NOT_CHECKED", "TINY_ARCHS", "TinyFamily", "build_tiny_model", "tiny_family"]

@@ -49,9 +49,11 @@ Builder = Callable[[Any, dict[str, int]], tuple[Any, Any]]  # (tokenizer, token 
 class TinyFamily:
     """How to build one architecture, and what a conformance run may ask of it.
 
-    `stands_for` names the catalog's ``model_family`` values whose
-    transformers rows this architecture checks; `vllm` is True when the
-    vllm-cpu image runs it, else why not. `placeholder` is the token a
+    `stands_for` maps a catalog framework (hf, vllm, vllm-server) to the
+    ``model_family`` values whose rows of that framework this architecture
+    checks: only where the rows' checkpoints have this layout and the
+    framework's CPU image runs it (a family left out says why in
+    :data:`vlmbench.testing.tiny.NOT_CHECKED`). `placeholder` is the token a
     rendered prompt holds per image (None when the processor places images
     itself); `max_images` None means any number; `text_only` whether a
     request without an image is answered.
@@ -60,9 +62,8 @@ class TinyFamily:
     special_tokens: list[str]
     roles: dict[str, str]  # tokenizer attribute (eos_token, image_token, ...) -> token
     build: Builder
-    stands_for: tuple[str, ...]
+    stands_for: dict[str, tuple[str, ...]]
     placeholder: str | None
-    vllm: bool | str = "not tried on vLLM's CPU backend"
     max_images: int | None = None
     text_only: bool = True
     bos: str | None = None  # prepended to every encoded text, as Llama tokenizers do
