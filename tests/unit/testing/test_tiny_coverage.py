@@ -1,4 +1,7 @@
-"""Every catalog row that runs a model through transformers or vLLM is checked by a tiny model, or says why not."""
+"""Every catalog family run through transformers or vLLM is checked by tiny models, or says why not.
+
+A family may have several architectures (Qwen3-VL dense and MoE), so several tiny models.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +28,6 @@ def test_each_catalog_family_is_checked_by_one_tiny_model_or_says_why_not():
     assert not missing, f"catalog families neither checked nor explained: {missing}"
     both = sorted(key for key in covered if key in NOT_CHECKED)
     assert not both, f"checked and explained as unchecked at once: {both}"
-    twice = {key: archs for key, archs in covered.items() if len(archs) > 1}
-    assert not twice, f"one catalog family checked by several tiny models: {twice}"
     stale = sorted(key for key in [*covered, *NOT_CHECKED] if key not in catalog)
     assert not stale, f"families the catalog does not have: {stale}"
     assert all(why.strip() for why in NOT_CHECKED.values())
