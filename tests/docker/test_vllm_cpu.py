@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.docker.answers import answers_by_row, same_tokens
 from tests.docker.conftest import CPU_IMAGE, extra_catalog
 from vlmbench.docker.names import image_tag
-from vlmbench.jobfiles import read_predictions
 from vlmbench.runner import RunOptions, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
@@ -67,31 +67,6 @@ def _catalog(path: Path, tiny: dict[str, Path]) -> Path:
     return extra_catalog(path, rows)
 
 
-def _answers(run_dir: Path) -> dict[tuple[str, str], list[tuple[str, str | None, str | None]]]:
-    """Per (model, framework): (id, answer, error) of every prediction, in order."""
-    found = {}
-    for job in json.loads((run_dir / "run.json").read_text())["jobs"]:
-        row = job["config_row"]
-        predictions = read_predictions(run_dir / "jobs" / job["job_id"] / "predictions.jsonl")
-        found[row["model_name"], row["framework"]] = [(p.id, p.answer, p.error) for p in predictions]
-    return found
-
-
-def _same_tokens(vllm_answer: str, transformers_answer: str) -> bool:
-    """Whether two answers are the same generated tokens, decoded by each engine its own way.
-
-    They differ only at the end: when the token limit stops generation in the
-    middle of a character's UTF-8 bytes (the tiny random models mix Cyrillic
-    into everything), transformers decodes the last token with U+FFFD and
-    vLLM's incremental detokenizer leaves that whole token out. One token of
-    the tiny 700-token vocabularies is a few characters at most.
-    """
-    if vllm_answer == transformers_answer:
-        return True
-    withheld = transformers_answer.removeprefix(vllm_answer)
-    return withheld != transformers_answer and withheld.endswith("\ufffd") and len(withheld) <= 8
-
-
 def _accuracy(run_dir: Path, framework: str) -> float:
     jobs = json.loads((run_dir / "run.json").read_text())["jobs"]
     [job] = [job for job in jobs if job["config_row"]["model_name"] == "easyvqa-tiny"
@@ -117,7 +92,7 @@ def test_both_vllm_adapters_answer_as_transformers_in_the_vllm_cpu_image(
 
     outcome = run(config, RunOptions(executor="docker", out=tmp_path / "out", catalogs=[catalog]))
     assert outcome.exit_code == 0, outcome.statuses
-    answers = _answers(tmp_path / "out")
+    answers = answers_by_row(tmp_path / "out")
     for model in [f"tiny-{arch}" for arch in TINY_ARCHS] + ["easyvqa-tiny"]:
         expected = answers[model, "hf"]
         assert expected and all(error is None and answer for _, answer, error in expected), expected
@@ -126,7 +101,7 @@ def test_both_vllm_adapters_answer_as_transformers_in_the_vllm_cpu_image(
             assert [(id_, error) for id_, _, error in got] == [(id_, None) for id_, _, _ in expected]
             pairs = [(answer, reference)
                      for (_, answer, _), (_, reference, _) in zip(got, expected, strict=True)]
-            assert all(_same_tokens(*pair) for pair in pairs), (model, framework, pairs)
+            assert all(same_tokens(*pair) for pair in pairs), (model, framework, pairs)
     for framework in VLLM_ADAPTERS:
         assert _accuracy(tmp_path / "out", framework) == _accuracy(tmp_path / "out", "hf") >= 0.8
     # run.json records what each job's own image held: two environments side by side in one run

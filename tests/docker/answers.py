@@ -1,0 +1,39 @@
+"""Reading a docker run's answers back, and comparing two engines' greedy answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from vlmbench.jobfiles import read_predictions
+
+Answer = tuple[str, str | None, str | None]  # (sample id, answer, error)
+
+
+def run_jobs(run_dir: Path) -> list[dict]:
+    return json.loads((run_dir / "run.json").read_text())["jobs"]
+
+
+def answers_by_row(run_dir: Path) -> dict[tuple[str, str], list[Answer]]:
+    """Per (model, framework): (id, answer, error) of every prediction, in order."""
+    found = {}
+    for job in run_jobs(run_dir):
+        row = job["config_row"]
+        predictions = read_predictions(run_dir / "jobs" / job["job_id"] / "predictions.jsonl")
+        found[row["model_name"], row["framework"]] = [(p.id, p.answer, p.error) for p in predictions]
+    return found
+
+
+def same_tokens(vllm_answer: str, transformers_answer: str) -> bool:
+    """Whether two answers are the same generated tokens, decoded by each engine its own way.
+
+    They differ only at the end: when the token limit stops generation in the
+    middle of a character's UTF-8 bytes (the tiny random models mix Cyrillic
+    into everything), transformers decodes the last token with U+FFFD and
+    vLLM's incremental detokenizer leaves that whole token out. One token of
+    the tiny 700-token vocabularies is a few characters at most.
+    """
+    if vllm_answer == transformers_answer:
+        return True
+    withheld = transformers_answer.removeprefix(vllm_answer)
+    return withheld != transformers_answer and withheld.endswith("\ufffd") and len(withheld) <= 8
