@@ -73,7 +73,8 @@ MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
     ("hf", "InternVL3", "InternVL3-2B", "OpenGVLab/InternVL3-2B-hf", 8, BF16, "vqa|ocr|doc"),
     ("hf", "InternVL3", "InternVL3-8B", "OpenGVLab/InternVL3-8B-hf", 20, BF16, "vqa|ocr|doc"),
     ("hf", "InternVL3", "InternVL3-14B", "OpenGVLab/InternVL3-14B-hf", 34, BF16, "vqa|ocr|doc"),
-    ("vllm", "InternVL3", "InternVL3-8B", "OpenGVLab/InternVL3-8B", 24, {"trust_remote_code": True, "max_model_len": 16384}, "vqa|ocr|doc"),
+    # The transformers-native repo: vLLM runs it with its own code (no trust_remote_code), as the -hf hf rows.
+    ("vllm", "InternVL3", "InternVL3-8B", "OpenGVLab/InternVL3-8B-hf", 24, {"max_model_len": 16384}, "vqa|ocr|doc"),
     # MiniCPM-V
     ("vllm", "MiniCPM-V", "MiniCPM-Llama3-V-2_5", "openbmb/MiniCPM-Llama3-V-2_5", 24, VLLM_REMOTE, "vqa|ocr|doc"),
     ("hf", "MiniCPM-V", "MiniCPM-V-2_6", "openbmb/MiniCPM-V-2_6", 20, REMOTE, "vqa|ocr|doc"),

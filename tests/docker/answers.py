@@ -37,3 +37,11 @@ def same_tokens(vllm_answer: str, transformers_answer: str) -> bool:
         return True
     withheld = transformers_answer.removeprefix(vllm_answer)
     return withheld != transformers_answer and withheld.endswith("\ufffd") and len(withheld) <= 8
+
+
+def job_status(run_dir: Path, model_name: str, framework: str) -> dict:
+    """A job's status.json (its state, and its error when it failed), for assertion messages."""
+    [job] = [job for job in run_jobs(run_dir)
+             if (job["config_row"]["model_name"], job["config_row"]["framework"]) == (model_name, framework)]
+    path = run_dir / "jobs" / job["job_id"] / "status.json"
+    return json.loads(path.read_text()) if path.exists() else {"state": "no status.json"}

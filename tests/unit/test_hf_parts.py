@@ -9,7 +9,7 @@ from PIL import Image
 
 from vlmbench.errors import ModelLoadError
 from vlmbench.models.base import GenerationParams, Request
-from vlmbench.models.hf.messages import chat_messages, render_chat
+from vlmbench.models.hf.messages import chat_messages, render_chat, starts_with_bos
 from vlmbench.models.hf.quirks import DEFAULT_QWEN_MAX_PIXELS, Quirks, family_quirks, qwen_pixel_bounds
 from vlmbench.models.hf.remote_chat import chat_answers, uses_chat_method
 from vlmbench.models.hf.settings import parse_settings
@@ -176,3 +176,55 @@ def test_chat_method_answers_in_order_one_call_per_system_prompt():
     assert model.calls[0][1] == {"max_new_tokens": 5, "sampling": False, "num_beams": 1}
     chat_answers(model, None, requests[:1], GenerationParams(temperature=0.7), {})
     assert model.calls[-1][1]["sampling"] is True and model.calls[-1][1]["temperature"] == 0.7
+
+
+class JinjaProcessor:
+    """Renders a real Jinja template, as processors do."""
+
+    def __init__(self, template: str):
+        self.chat_template = template
+
+    def apply_chat_template(self, messages, add_generation_prompt, tokenize):
+        from jinja2 import Template
+
+        return Template(self.chat_template).render(messages=messages)
+
+
+def test_a_template_that_prints_the_system_content_gets_it_as_a_string():
+    # Llama 3.2 Vision's template takes messages[0]['content'] | trim: typed parts would print as a list.
+    printing = JinjaProcessor("{{ messages[0]['content'] | trim }}|{{ messages[1]['content'][-1]['text'] }}")
+    assert render_chat(printing, Request(prompt="Q", system_prompt="S")) == "S|Q"
+    # Templates that read typed parts (SmolVLM's) keep getting them.
+    reading = JinjaProcessor("{{ messages[0]['content'][0]['text'] }}|{{ messages[1]['content'][-1]['text'] }}")
+    assert render_chat(reading, Request(prompt="Q", system_prompt="S")) == "S|Q"
+    assert chat_messages(Request(prompt="Q", system_prompt="S"), system_as_text=True)[0] == {
+        "role": "system", "content": "S"}
+
+
+def test_a_bos_the_template_wrote_is_not_added_again():
+    tokenizer = SimpleNamespace(bos_token="<bos>")
+    assert starts_with_bos(tokenizer, ["<bos><start_of_turn>user\nHi", "<bos>x"])
+    assert not starts_with_bos(tokenizer, ["<bos>x", "<|im_start|>User: Hi"])
+    assert not starts_with_bos(SimpleNamespace(bos_token=None), ["<bos>x"])
+    assert not starts_with_bos(tokenizer, [None])
+
+
+def test_processors_that_count_images_per_prompt_get_them_so():
+    settings = parse_settings({}, "m")
+    for model_type in ("smolvlm", "gemma3", "mllama"):
+        assert family_quirks(model_type, settings, None).images_per_prompt
+    assert not family_quirks("idefics3", settings, None).images_per_prompt
+
+
+def test_paligemma_prompts_open_with_a_task_prefix():
+    answer = family_quirks("paligemma", parse_settings({}, "m"), None)
+    assert answer.style == "prefix"
+    assert answer.prefixed_prompt(" What is written? ") == "answer en What is written?"
+    assert answer.prefixed_prompt("Total?", "Answer with a number.") == "answer en Answer with a number. Total?"
+    assert answer.prefixed_prompt("ocr") == "ocr" and answer.prefixed_prompt("caption en", "S") == "caption en"
+    russian = family_quirks("paligemma", parse_settings({"task": "answer ru"}, "m"), None)
+    assert russian.prefixed_prompt("Итого?") == "answer ru Итого?"
+    ocr = family_quirks("paligemma", parse_settings({"task_prompt": "ocr"}, "m"), None)
+    assert ocr.prefixed_prompt("Read the text") == "ocr"
+    with pytest.raises(ModelLoadError, match="answer en"):
+        family_quirks("paligemma", parse_settings({"task": "vqa"}, "m"), None)

@@ -17,7 +17,7 @@ from typing import Any
 from vlmbench.errors import ModelLoadError
 from vlmbench.models.base import GenerationParams, Request, VisionLanguageModel
 from vlmbench.models.hf.loading import load_config, load_model
-from vlmbench.models.hf.messages import render_chat
+from vlmbench.models.hf.messages import render_chat, starts_with_bos
 from vlmbench.models.hf.processors import load_processor
 from vlmbench.models.hf.quirks import family_quirks
 from vlmbench.models.hf.remote_chat import chat_answers, load_tokenizer, uses_chat_method
@@ -42,7 +42,7 @@ class HFVisionModel(VisionLanguageModel):
     refused): ``dtype``, ``device``/``device_map``, ``attn_implementation``,
     ``trust_remote_code``, ``revision``, ``max_batch_size`` (default 8),
     ``min_pixels``/``max_pixels`` (Qwen-VL), ``task`` (Florence-2,
-    GOT-OCR 2), ``processor_kwargs``, ``generation`` (generate() defaults),
+    GOT-OCR 2, PaliGemma), ``processor_kwargs``, ``generation`` (generate() defaults),
     ``seed``.
 
     Each request becomes a system message (if any) and a user message with
@@ -81,6 +81,11 @@ class HFVisionModel(VisionLanguageModel):
             self.processor = load_processor(self.path, name, self.settings.trust_remote_code,
                                             self.settings.processor_kwargs)
             self.tokenizer = self.processor.tokenizer
+            if config.is_encoder_decoder:
+                # An encoder numbers positions from the first token, padding or not: left padding would
+                # move a short prompt's tokens (Florence-2's image first) and change its answer in a batch.
+                # Only a decoder-only prompt must end where the answer starts.
+                self.tokenizer.padding_side = "right"
         self.quirks = family_quirks(self.model_type, self.settings, self.processor)
         self.model = load_model(self.path, name, self.settings, config)
         if self.quirks.style != "chat_method":
@@ -96,6 +101,9 @@ class HFVisionModel(VisionLanguageModel):
             return render_chat(self.processor, request)
         if len(request.images) != 1:
             raise ValueError(f"{self.model_type} reads one image per request, got {len(request.images)}")
+        if self.quirks.style == "prefix":
+            # PaliGemma: the image, then the task prompt; its processor puts the BOS between them.
+            return self.processor.image_token + self.quirks.prefixed_prompt(request.prompt, request.system_prompt)
         return self.quirks.task_prompt(request.prompt) if self.quirks.style == "task" else None
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
@@ -120,10 +128,15 @@ class HFVisionModel(VisionLanguageModel):
             raise TypeError(f"{self.model_type} answers through its own chat() and has no processor inputs")
 
         texts = [self.format_prompt(request) for request in requests]
-        images = [image.convert("RGB") for request in requests for image in request.images]
-        kwargs: dict[str, Any] = {"images": images or None, "return_tensors": "pt", **self.quirks.call_kwargs}
+        per_prompt = [[image.convert("RGB") for image in request.images] for request in requests]
+        images = per_prompt if self.quirks.images_per_prompt else [image for group in per_prompt for image in group]
+        has_images = any(request.images for request in requests)
+        kwargs: dict[str, Any] = {"images": images if has_images else None, "return_tensors": "pt",
+                                  **self.quirks.call_kwargs}
         if self.quirks.style != "ocr":
             kwargs.update(text=texts, padding=True)
+            if starts_with_bos(self.tokenizer, texts):
+                kwargs["add_special_tokens"] = False  # no second BOS after the template's own
         inputs = self.processor(**kwargs).to(self.model.device)
         for key, value in inputs.items():
             # pixel values come as float32; a bfloat16 model wants them in its own dtype.
@@ -143,9 +156,17 @@ class HFVisionModel(VisionLanguageModel):
             raise ModelLoadError(f"unknown generation settings {sorted(unknown)} for {self.weights}",
                                  hint="use GenerationConfig's names, e.g. repetition_penalty, num_beams")
         config.max_new_tokens = params.max_new_tokens
+        if self.quirks.stop_tokens:
+            config.eos_token_id = self._stop_ids(config.eos_token_id)
         if config.pad_token_id is None:
             config.pad_token_id = self.tokenizer.pad_token_id
         return config
+
+    def _stop_ids(self, eos: int | list[int] | None) -> list[int]:
+        """`eos` and the family's own stop tokens, as one list."""
+        ids = [] if eos is None else list(eos) if isinstance(eos, list) else [eos]
+        extra = [self.tokenizer.convert_tokens_to_ids(token) for token in self.quirks.stop_tokens]
+        return ids + [token for token in extra if token not in ids]
 
     def _generate_batch(self, requests: list[Request], params: GenerationParams) -> list[str]:
         import torch

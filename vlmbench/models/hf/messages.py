@@ -16,18 +16,26 @@ from vlmbench.models.base import Request
 Message = dict[str, Any]
 
 
-def chat_messages(request: Request, system_in_user: bool = False) -> list[Message]:
-    """The chat for `request`; `system_in_user` folds the system prompt into the user's text."""
+def chat_messages(request: Request, system_in_user: bool = False, system_as_text: bool = False) -> list[Message]:
+    """The chat for `request`; `system_in_user` folds the system prompt into the user's text.
+
+    The system message's content is typed parts like the user's, or with `system_as_text` a plain string.
+    """
     text = request.prompt
     messages: list[Message] = []
     if request.system_prompt and system_in_user:
         text = f"{request.system_prompt}\n\n{text}"
     elif request.system_prompt:
-        messages.append({"role": "system", "content": [{"type": "text", "text": request.system_prompt}]})
+        system = request.system_prompt if system_as_text else _system_parts(request.system_prompt)
+        messages.append({"role": "system", "content": system})
     content: list[dict[str, str]] = [{"type": "image"} for _ in request.images]
     content.append({"type": "text", "text": text})
     messages.append({"role": "user", "content": content})
     return messages
+
+
+def _system_parts(system_prompt: str) -> list[dict[str, str]]:
+    return [{"type": "text", "text": system_prompt}]
 
 
 def has_chat_template(processor: Any) -> bool:
@@ -39,7 +47,9 @@ def render_chat(processor: Any, request: Request) -> str:
     """The prompt text for `request`, ending where the assistant's answer starts.
 
     Templates that refuse a system role (Gemma's, some LLaVA ones) get the
-    system prompt at the top of the user's message instead. A processor
+    system prompt at the top of the user's message instead; templates that
+    print the system content as a string (Llama 3.2 Vision's ``| trim``)
+    get it as a string, not as the Python text of its parts. A processor
     without any template gets the image placeholders, the system prompt
     and the prompt, one per line.
     """
@@ -48,11 +58,24 @@ def render_chat(processor: Any, request: Request) -> str:
     if not has_chat_template(processor):
         return _plain_prompt(processor, request)
     try:
-        return _apply(processor, chat_messages(request))
+        prompt = _apply(processor, chat_messages(request))
+        if request.system_prompt and str(_system_parts(request.system_prompt)) in prompt:
+            prompt = _apply(processor, chat_messages(request, system_as_text=True))
+        return prompt
     except TemplateError:
         if not request.system_prompt:
             raise
     return _apply(processor, chat_messages(request, system_in_user=True))
+
+
+def starts_with_bos(tokenizer: Any, texts: list[str | None]) -> bool:
+    """Whether every prompt already opens with the BOS token, as Gemma's and Llama 3's templates write it.
+
+    Their tokenizers add a BOS of their own too; transformers' own ``apply_chat_template`` then encodes
+    without special tokens, and so must the adapter, or the model reads two.
+    """
+    bos = getattr(tokenizer, "bos_token", None)
+    return bool(bos) and bool(texts) and all(text is not None and text.startswith(bos) for text in texts)
 
 
 def _apply(processor: Any, messages: list[Message]) -> str:

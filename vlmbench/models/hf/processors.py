@@ -18,6 +18,17 @@ from typing import Any
 from vlmbench.errors import ModelLoadError
 
 
+class _NoVideoProcessor:
+    """Where an image-only processor's video processor would be: no frame-sampling defaults.
+
+    SmolVLM's ``apply_chat_template`` reads ``video_processor.num_frames`` and ``.fps`` for every chat,
+    videos or not; None is what "not set" means to the rest of transformers.
+    """
+
+    num_frames = None
+    fps = None
+
+
 @functools.cache
 def image_only_processor(processor_cls: type) -> type:
     """A subclass of `processor_cls` that takes no video processor (and so needs no torchvision).
@@ -28,11 +39,19 @@ def image_only_processor(processor_cls: type) -> type:
     real processor class.
     """
 
-    def __init__(self: Any, image_processor: Any = None, tokenizer: Any = None, **kwargs: Any) -> None:
-        processor_cls.__init__(self, image_processor, tokenizer, **kwargs)
+    # Some (SmolVLM's) make the video processor a required argument; None is what the others default to.
+    video = {"video_processor": None} if "video_processor" in inspect.signature(processor_cls).parameters else {}
 
+    def __init__(self: Any, image_processor: Any = None, tokenizer: Any = None, **kwargs: Any) -> None:
+        processor_cls.__init__(self, image_processor, tokenizer, **video, **kwargs)
+
+    # save_pretrained writes the settings named in __init__'s signature (SmolVLM's image_seq_len, ...):
+    # the parent's, less the video processor.
+    parent = inspect.signature(processor_cls.__init__)
+    __init__.__signature__ = parent.replace(  # type: ignore[attr-defined]
+        parameters=[param for name, param in parent.parameters.items() if name != "video_processor"])
     namespace = {"__init__": __init__, "__module__": processor_cls.__module__,
-                 "__doc__": processor_cls.__doc__}
+                 "__doc__": processor_cls.__doc__, "video_processor": _NoVideoProcessor()}
     return type(processor_cls.__name__, (processor_cls,), namespace)
 
 

@@ -13,6 +13,10 @@ Three departures are known:
   asks for formatted (markdown/LaTeX) output instead of plain text.
 * MiniCPM-V / MiniCPM-o bring no processor and answer through their own
   ``chat()`` (see :mod:`.remote_chat`).
+* PaliGemma (2 mix) has no chat template: it was trained on task prefixes,
+  "answer en <question>", "caption en", "ocr", one image per prompt. A
+  prompt gets ``task`` (default ``answer en``) in front of it, unless it
+  already opens with a task word.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from vlmbench.models.hf.settings import HFSettings
 
 QWEN_TYPES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
 DEFAULT_QWEN_MAX_PIXELS = 1280 * 28 * 28
+IMAGES_PER_PROMPT_TYPES = ("smolvlm", "gemma3", "mllama")
 
 FLORENCE_TASKS = {
     "ocr": "<OCR>",
@@ -37,6 +42,10 @@ FLORENCE_TASKS = {
     "object_detection": "<OD>",
 }
 GOT_OCR_TASKS = {"ocr": False, "ocr_format": True}  # task -> format=True
+# The first words of PaliGemma's task prompts ("answer en <question>", "caption en", "detect cat ; dog").
+PALIGEMMA_TASK_WORDS = ("answer", "question", "caption", "describe", "ocr", "detect", "segment")
+_PALIGEMMA_TASKS_WITH_TEXT = ("answer", "question", "detect", "segment")
+PALIGEMMA_DEFAULT_TASK = "answer en"
 _TASK_TOKEN = re.compile(r"^<[A-Z_]+>")
 
 
@@ -48,9 +57,27 @@ class Quirks:
     the image alone; `chat_method`: the model's own ``chat()``.
     """
 
-    style: Literal["chat", "task", "ocr", "chat_method"] = "chat"
+    style: Literal["chat", "task", "ocr", "chat_method", "prefix"] = "chat"
     call_kwargs: dict[str, Any] = field(default_factory=dict)  # extra processor(...) keywords
     task_token: str | None = None
+    # The batch's images as one list per prompt: SmolVLM's, Gemma 3's, Mllama's processors count them per prompt
+    # and do not split a flat list themselves (Idefics3's does).
+    images_per_prompt: bool = False
+    stop_tokens: tuple[str, ...] = ()  # tokens that end an answer besides the checkpoint's EOS
+
+    def prefixed_prompt(self, prompt: str, system_prompt: str | None = None) -> str:
+        """PaliGemma's text for `prompt`: the task prefix, then the system prompt and the prompt.
+
+        A prompt that is a task prompt already ("ocr", "caption en") is taken as it is: there is no
+        place for a system prompt in it. Tasks without a text ("caption en", "ocr") take none.
+        """
+        prompt = prompt.strip()
+        if prompt.split(" ", 1)[0] in PALIGEMMA_TASK_WORDS:
+            return prompt
+        prefix = self.task_token or PALIGEMMA_DEFAULT_TASK
+        if prefix.split(" ", 1)[0] not in _PALIGEMMA_TASKS_WITH_TEXT:
+            return prefix
+        return " ".join(part for part in (prefix, (system_prompt or "").strip(), prompt) if part)
 
     def task_prompt(self, prompt: str) -> str:
         """The text a task-token model gets for a request whose prompt is `prompt`."""
@@ -95,6 +122,14 @@ def family_quirks(model_type: str, settings: HFSettings, processor: Any) -> Quir
                              hint="drop them, or use processor_kwargs for this family's image settings")
     if model_type in CHAT_METHOD_TYPES:
         return Quirks(style="chat_method")
+    if model_type in IMAGES_PER_PROMPT_TYPES:
+        return Quirks(images_per_prompt=True)
+    if model_type == "paligemma":
+        task = (settings.task or PALIGEMMA_DEFAULT_TASK).strip()
+        if task.split(" ", 1)[0] not in PALIGEMMA_TASK_WORDS:
+            raise ModelLoadError(f"PaliGemma has no task {task!r}",
+                                 hint="use a task prefix: answer en, caption en, describe en, ocr, ...")
+        return Quirks(style="prefix", task_token=task)
     if model_type.startswith("florence"):
         task = settings.task or ""
         if task and task not in FLORENCE_TASKS and not _TASK_TOKEN.fullmatch(task):
@@ -105,5 +140,7 @@ def family_quirks(model_type: str, settings: HFSettings, processor: Any) -> Quir
         task = settings.task or "ocr"
         if task not in GOT_OCR_TASKS:
             raise _unknown_task(task, "GOT-OCR 2", GOT_OCR_TASKS)
-        return Quirks(style="ocr", call_kwargs={"format": GOT_OCR_TASKS[task]})
+        # The checkpoint's EOS is <|endoftext|>, but an answer ends with <|im_end|> (transformers' own
+        # example stops there): without it a page's text runs on into whatever follows, up to max_new_tokens.
+        return Quirks(style="ocr", call_kwargs={"format": GOT_OCR_TASKS[task]}, stop_tokens=("<|im_end|>",))
     return Quirks()

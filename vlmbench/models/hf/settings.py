@@ -31,7 +31,8 @@ class HFSettings(BaseModel):
     max_pixels: int | None = Field(default=None, ge=1, description="Qwen-VL: most pixels per image")
     # `task_prompt` is the name VLMHyperBench-style catalogs use for the same thing.
     task: str | None = Field(default=None, validation_alias=AliasChoices("task", "task_prompt"),
-                             description="Florence-2, GOT-OCR 2: ocr, caption, ... or a task token")
+                             description="Florence-2, GOT-OCR 2: ocr, caption, ... or a task token; "
+                                         "PaliGemma: its task prefix (answer en, caption en, ocr)")
     processor_kwargs: dict[str, Any] = Field(default_factory=dict,
                                              description="for AutoProcessor.from_pretrained")
     generation: dict[str, Any] = Field(default_factory=dict,

@@ -20,6 +20,7 @@ gathers them. The builders need ``torch``, ``transformers`` and
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -38,6 +39,13 @@ def tiny_family(arch: str) -> TinyFamily:
     if arch not in _FAMILIES:
         raise ValueError(f"unknown tiny architecture {arch!r}; choose one of {', '.join(TINY_ARCHS)}")
     return _FAMILIES[arch]
+
+
+def loadable_archs() -> tuple[str, ...]:
+    """The architectures whose folders the transformers adapter can load here: every module each `needs`
+    is importable (PixtralProcessor, for one, loads only beside torchvision)."""
+    return tuple(arch for arch, family in _FAMILIES.items()
+                 if family.hf and all(importlib.util.find_spec(name) is not None for name in family.needs))
 
 
 def build_tiny_model(arch: str, target: Path, seed: int = 0) -> Path:
@@ -73,4 +81,4 @@ def build_tiny_model(arch: str, target: Path, seed: int = 0) -> Path:
     return target
 
 
-__all__ = ["NOT_CHECKED", "TINY_ARCHS", "TinyFamily", "build_tiny_model", "tiny_family"]
+__all__ = ["NOT_CHECKED", "TINY_ARCHS", "TinyFamily", "build_tiny_model", "loadable_archs", "tiny_family"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,17 @@ class TinyFamily:
     text_only: bool = True
     bos: str | None = None  # prepended to every encoded text, as Llama tokenizers do
     model_type: str | None = None  # the config's model_type, when it is not the architecture's name
+    vllm_params: dict[str, Any] = field(default_factory=dict)  # catalog params its vLLM rows need
+    # Whether transformers can load the folder: False for the families the catalog runs only through
+    # vLLM, whose hub checkpoints transformers reads only with the hub's remote code.
+    hf: bool = True
+    hf_params: dict[str, Any] = field(default_factory=dict)  # catalog params its hf rows set (Florence-2's task)
+    # False for task and OCR models (Florence-2, GOT-OCR 2): the answer depends on the image alone.
+    reads_prompt: bool = True
     finish: Callable[[Path], None] | None = None  # edits the saved folder
+    # Modules beyond transformers that the transformers adapter needs to load the folder (building needs
+    # none of them); tests in an environment without them leave the family out.
+    needs: tuple[str, ...] = ()
 
 
 def train_tokenizer(special_tokens: list[str], bos: str | None = None, vocab_size: int = VOCAB_SIZE) -> Any:
