@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench docker bench-docker slurm clean
+.PHONY: install demo test bench docker images lock-images test-gpu-images bench-docker slurm clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	./scripts/install-system-deps.sh
@@ -37,6 +37,21 @@ docker: install
 	bash scripts/docker-engine.sh
 	bash scripts/make-base-image.sh
 	$(PY) -m vlmbench build-images cpu
+
+# The whole image matrix (cpu, vllm-cpu, transformers-gpu, vllm), each from its lock file in
+# images/, recorded in image-builds.json in the data home. The GPU images download several GB
+# of CUDA wheels from PyPI (see the README for the time and disk they take).
+images: docker
+	$(PY) -m vlmbench build-images
+
+# Rewrites images/*.lock after a change to vlmbench/docker/locks.py or pyproject's dependencies.
+lock-images: install
+	$(PY) -m pip install --quiet uv
+	$(PY) scripts/lock-images.py
+
+# Builds the GPU images and checks that they hold their CPU twins' versions (not part of `make test`).
+test-gpu-images: docker
+	VLMBENCH_TEST_GPU_IMAGES=1 $(PY) -m pytest -m gpu_images
 
 # A one-node Slurm cluster on this machine (munged, slurmctld, slurmd) for --executor slurm.
 slurm: install

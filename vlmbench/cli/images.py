@@ -37,25 +37,40 @@ def pull_images(
 
 
 def build_images(
-    names: Annotated[list[str] | None, typer.Argument(help="Images to build: cpu, transformers-gpu, vllm, "
-                                                            "vllm-cpu [default: all].")] = None,
-    base: Annotated[str | None, typer.Option(help="BASE_IMAGE to build on [default: for cpu and vllm-cpu, "
-                                                  "vlmbench/base:bookworm when present; else the "
-                                                  "Dockerfile's].")] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="Images to build: cpu, vllm-cpu, "
+                                                            "transformers-gpu, vllm (default: all of them).")] = None,
+    base: Annotated[str | None, typer.Option(help="BASE_IMAGE to build on (default: vlmbench/base:bookworm "
+                                                  "when present, else the Dockerfile's).")] = None,
 ) -> None:
-    """Build the project's own images from images/ (tags vlmbench/<name>:<version>)."""
+    """Build the project's own images from images/ and their lock files (tags vlmbench/<name>:<version>).
+
+    Each built image's id, lock hash, size and build time are recorded in image-builds.json in the data home.
+    """
     from vlmbench.docker.build import build_images as build
+    from vlmbench.docker.build import record_builds
     from vlmbench.docker.context import dockerfile_dir
 
     for name in names or []:
         dockerfile_dir(name)  # an unknown name stops everything before the first build
     results = build(names or [], base_image=base)
-    console = Console(soft_wrap=True)
+    recorded = record_builds(results)
+    table = Table(title=f"{len(results)} image(s), recorded in {recorded}", header_style="bold")
+    for column, justify in (("image", "left"), ("result", "left"), ("image id", "left"),
+                            ("lock (sha256)", "left"), ("size", "right"), ("seconds", "right")):
+        table.add_column(column, overflow="fold", justify=justify)
     for result in results:
+        lock = f"{result.lock} ({result.lock_sha256[:12]})" if result.lock else ""
         if result.ok:
-            console.print(f"[green]built[/] {result.tag} ({result.image_id[:19]}, {result.seconds:.0f} s)")
+            # Short like `docker images` shows it; the record holds the whole id.
+            table.add_row(result.tag, "[green]built[/]", (result.image_id or "")[:19], lock,
+                          f"{result.size / 1e9:.2f} GB", f"{result.seconds:.0f}")
         else:
-            console.print(f"[red]failed[/] {result.tag}: {escape(result.error)}")
+            table.add_row(result.tag, "[red]failed[/]", "", lock, "", f"{result.seconds:.0f}")
+    console = Console(soft_wrap=True)
+    console.print(table)
+    for result in results:
+        if not result.ok:
+            console.print(f"[red]failed[/] {result.tag}: {escape(result.error or '')}")
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 

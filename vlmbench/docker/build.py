@@ -1,14 +1,19 @@
 """`vlmbench build-images`: the project's images, built with live progress.
 
-Each image is built from an assembled context (see :mod:`.context`). The
-CPU images (cpu, vllm-cpu) build on the locally made base image when there
-is one (no registry may be reachable); the GPU images on their Dockerfile's CUDA
-base; ``--base`` overrides both. A failed build
-names the image and its last lines of output; the other images go on.
+Each image is built from an assembled context (see :mod:`.context`), its
+Python environment from its lock file (see :mod:`.locks`). Every image
+builds on the locally made base image when there is one (no registry may be
+reachable; the GPU images get CUDA from PyPI's wheels), else on its
+Dockerfile's; ``--base`` overrides both. A failed build names the image and
+its last lines of output; the other images go on. Each built image's tag,
+image id, lock hash, size and build time go into ``image-builds.json`` in
+the data home, one entry per tag.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import tempfile
 import time
@@ -20,13 +25,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vlmbench.docker.context import assemble
+from vlmbench.docker.context import assemble, source_root
 from vlmbench.docker.engine import connect, image_exists
+from vlmbench.docker.locks import file_sha256, lock_for, lock_path
 from vlmbench.docker.names import PROJECT_IMAGES, image_tag
 
 LOCAL_BASE_IMAGE = "vlmbench/base:bookworm"  # made by scripts/make-base-image.sh
-# Images that build on plain Debian: the GPU ones keep their CUDA base unless told otherwise.
-ON_LOCAL_BASE = ("cpu", "vllm-cpu")
+# The whole matrix, in build order: the CPU images first, as they are the smaller downloads (the GPU
+# ones fetch several GB of CUDA wheels), so a broken lock shows there first.
+MATRIX = ("cpu", "vllm-cpu", "transformers-gpu", "vllm")
+BUILDS_FILE = "image-builds.json"
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
 TAIL_LINES = 15
 
@@ -38,6 +46,9 @@ class BuildResult:
     image_id: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    lock: str = ""  # images/<name>.lock
+    lock_sha256: str = ""
+    size: int = 0  # bytes, as the engine counts them (shared layers in full)
 
     @property
     def ok(self) -> bool:
@@ -45,8 +56,8 @@ class BuildResult:
 
 
 def default_base_image(client, name: str) -> str | None:
-    """The locally made base for images that run on plain Debian; None keeps the Dockerfile's."""
-    return LOCAL_BASE_IMAGE if name in ON_LOCAL_BASE and image_exists(client, LOCAL_BASE_IMAGE) else None
+    """The locally made base when there is one (the locks are for its Debian); None keeps the Dockerfile's."""
+    return LOCAL_BASE_IMAGE if image_exists(client, LOCAL_BASE_IMAGE) else None
 
 
 def _build_one(client, name: str, tag: str, base_image: str | None, progress: Progress) -> BuildResult:
@@ -58,6 +69,8 @@ def _build_one(client, name: str, tag: str, base_image: str | None, progress: Pr
     previous = client.images.get(tag).id if image_exists(client, tag) else None
     with tempfile.TemporaryDirectory(prefix=f"vlmbench-build-{name}-") as folder:
         context = assemble(name, Path(folder))
+        lock = lock_path(source_root() / "images", lock_for(name)[0])
+        result.lock, result.lock_sha256 = lock.name, file_sha256(lock)
         buildargs = {"BASE_IMAGE": base_image} if base_image else {}
         try:
             for event in client.api.build(path=str(context), tag=tag, buildargs=buildargs, rm=True,
@@ -78,7 +91,8 @@ def _build_one(client, name: str, tag: str, base_image: str | None, progress: Pr
     if result.error:
         result.error = f"{result.error}\n" + "\n".join(tail)
     else:
-        result.image_id = result.image_id or client.images.get(tag).id
+        image = client.images.get(tag)
+        result.image_id, result.size = result.image_id or image.id, int(image.attrs.get("Size") or 0)
         if previous and previous != result.image_id:
             _remove_replaced(client, previous)
     result.seconds = time.monotonic() - start
@@ -108,7 +122,7 @@ def build_images(names: Sequence[str] = (), base_image: str | None = None, versi
                  console: Console | None = None) -> list[BuildResult]:
     """Build the named project images (all when none are named), one after the other."""
     client = connect()
-    names = list(names) or list(PROJECT_IMAGES)
+    names = list(names) or [*MATRIX, *(name for name in PROJECT_IMAGES if name not in MATRIX)]
     columns = (TextColumn("[bold]{task.fields[name]}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("{task.fields[step]}"))
     results = []
@@ -117,3 +131,33 @@ def build_images(names: Sequence[str] = (), base_image: str | None = None, versi
             tag = image_tag(name, version) if version else image_tag(name)
             results.append(_build_one(client, name, tag, base_image or default_base_image(client, name), progress))
     return results
+
+
+def builds_file() -> Path:
+    from vlmbench.datasets.bundled import data_home
+
+    return data_home() / BUILDS_FILE
+
+
+def record_builds(results: Sequence[BuildResult], path: Path | None = None) -> Path:
+    """Adds the successful builds to the record, replacing each tag's earlier entry; returns its path.
+
+    A locally built image has no registry digest: its id (the digest of its
+    configuration, which names every layer's content) is what identifies it.
+    """
+    path = path or builds_file()
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        entries = {}
+    for result in results:
+        if result.ok:
+            entries[result.tag] = {
+                "image_id": result.image_id, "lock": result.lock, "lock_sha256": result.lock_sha256,
+                "build_seconds": round(result.seconds, 1), "size_bytes": result.size,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.replace(path)  # whole or not at all, should two builds finish at once
+    return path

@@ -1,8 +1,9 @@
 """The build context of one project image, assembled in a temporary folder.
 
-Only what the Dockerfile copies goes in: the image's own folder, the
-package metadata, the package source, and local wheels. A small context
-sends fast, and the engine's layer cache (content checksums, not file
+Only what the Dockerfile copies goes in: the image's own folder, its
+variant's lines of its lock file (common.lock, variant.lock: see
+:mod:`.locks`), the package metadata, the package source, and local
+wheels. A small context sends fast, and the engine's layer cache (content checksums, not file
 times) keeps every unchanged layer however often the folder is remade.
 """
 
@@ -13,6 +14,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
+from vlmbench.docker.locks import lock_for, lock_path, split_lock
 from vlmbench.docker.names import PROJECT_IMAGES, images_dir
 from vlmbench.errors import ExecutorError
 
@@ -52,19 +54,23 @@ def local_wheels(name: str, find_links: str | None = None) -> list[Path]:
     return found
 
 
-def requirements(pyproject: Path) -> list[str]:
-    """vlmbench's dependencies and the image extras, as pip requirement lines."""
+def requirements(pyproject: Path, extras: tuple[str, ...] = ()) -> list[str]:
+    """vlmbench's dependencies, the image extras and `extras`, as pip requirement lines (the locks hold them)."""
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
-    extras = project.get("optional-dependencies", {})
-    return [*project.get("dependencies", []), *(req for extra in IMAGE_EXTRAS for req in extras.get(extra, []))]
+    optional = project.get("optional-dependencies", {})
+    return [*project.get("dependencies", []),
+            *(req for extra in (*IMAGE_EXTRAS, *extras) for req in optional.get(extra, []))]
 
 
 def assemble(name: str, target: Path, find_links: str | None = None) -> Path:
     """Fill `target` with the build context of image `name`; returns `target`."""
     root = source_root()
     shutil.copytree(dockerfile_dir(name), target, dirs_exist_ok=True, ignore=IGNORED)
-    # Its own file, so that editing other parts of pyproject.toml keeps the dependency layer cached.
-    (target / "requirements.txt").write_text("\n".join(requirements(root / "pyproject.toml")) + "\n")
+    # Two files, so that a change to the shared pins keeps the torch layer before it cached.
+    spec, variant = lock_for(name)
+    parts = split_lock(lock_path(root / "images", spec).read_text(encoding="utf-8"))
+    (target / "variant.lock").write_text(parts[variant])
+    (target / "common.lock").write_text(parts["common"])
     for file in SOURCE_FILES:
         if (root / file).is_file():
             shutil.copy2(root / file, target / file)

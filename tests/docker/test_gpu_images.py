@@ -1,0 +1,62 @@
+"""The GPU images build on this machine, with no registry, and hold their CPU twins' versions.
+
+vlmbench/transformers-gpu and vlmbench/vllm build on the debootstrap base
+with PyPI's CUDA wheels: several GB of downloads and about 25 GB of disk for
+both, tens of minutes (see the README), so this runs only when
+VLMBENCH_TEST_GPU_IMAGES=1 is set (`make test-gpu-images`). No GPU is needed:
+torch imports its CUDA build without one.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from vlmbench.docker.build import build_images
+from vlmbench.docker.context import source_root
+from vlmbench.docker.locks import lock_for, lock_path, normalise, own_packages, pins, split_lock
+
+pytestmark = [
+    pytest.mark.docker, pytest.mark.integration, pytest.mark.slow, pytest.mark.gpu_images,
+    pytest.mark.skipif(os.environ.get("VLMBENCH_TEST_GPU_IMAGES") != "1",
+                       reason="builds the CUDA images (GBs of wheels): set VLMBENCH_TEST_GPU_IMAGES=1"),
+]
+TWINS = [("cpu", "transformers-gpu"), ("vllm-cpu", "vllm")]
+
+
+def run_python(client, image: str, code: str) -> str:
+    output = client.containers.run(image, ["-c", code], entrypoint="python", remove=True,
+                                   network_disabled=True)
+    return output.decode().strip()
+
+
+def installed(client, image: str) -> dict[str, str]:
+    """{name: version} of the image's venv, vlmbench itself left out."""
+    freeze = run_python(client, image, "import importlib.metadata as m; print('\\n'.join("
+                                       "f'{d.name}=={d.version}' for d in m.distributions()))")
+    found = (line.split("==", 1) for line in freeze.splitlines())
+    return {normalise(name): version for name, version in found if normalise(name) != "vlmbench"}
+
+
+@pytest.mark.parametrize(("cpu", "gpu"), TWINS, ids=[gpu for _, gpu in TWINS])
+def test_a_gpu_image_holds_its_lock_and_its_cpu_twins_versions(docker_client, cpu_image, cpu, gpu):
+    results = build_images([cpu, gpu])
+    assert all(result.ok for result in results), [result.error for result in results]
+    spec, _ = lock_for(gpu)
+    lock = split_lock(lock_path(source_root() / "images", spec).read_text(encoding="utf-8"))
+    on_cpu, on_gpu = (installed(docker_client, result.tag) for result in results)
+    # Exactly the lock's pins: the shared ones, then each variant's own.
+    assert on_gpu == {**pins(lock["common"]), **pins(lock["gpu"])}
+    assert on_cpu == {**pins(lock["common"]), **pins(lock["cpu"])}
+    shared = on_cpu.keys() & on_gpu.keys()
+    own = own_packages(spec)
+    assert {n: on_cpu[n] for n in shared - own - set(spec.may_differ)} == {
+        n: on_gpu[n] for n in shared - own - set(spec.may_differ)}
+    if gpu == "transformers-gpu":
+        torch, cuda, transformers = run_python(docker_client, results[1].tag, "import torch, transformers; "
+                                               "print(torch.__version__, torch.version.cuda, "
+                                               "transformers.__version__)").split()
+        # torch names its CUDA build in __version__ (2.13.0+cu130), not in its package metadata.
+        assert torch.split("+")[0] == on_gpu["torch"] and cuda != "None"
+        assert transformers == on_cpu["transformers"] == on_gpu["transformers"]
