@@ -106,7 +106,7 @@ MODELS: list[tuple[str, str, str, str, float, dict, str]] = [
     # Llama 3.2 Vision
     ("hf", "Llama-3.2-Vision", "Llama-3.2-11B-Vision-Instruct", "meta-llama/Llama-3.2-11B-Vision-Instruct", 26, BF16, "vqa|doc"),
     ("hf", "Llama-3.2-Vision", "Llama-3.2-90B-Vision-Instruct", "meta-llama/Llama-3.2-90B-Vision-Instruct", 190, BF16, "vqa|doc"),
-    ("vllm", "Llama-3.2-Vision", "Llama-3.2-11B-Vision-Instruct", "meta-llama/Llama-3.2-11B-Vision-Instruct", 40, {"max_model_len": 8192, "max_num_seqs": 16}, "vqa|doc"),
+    # No vllm row: vLLM dropped Mllama after 0.10.2 and images/vllm.lock pins 0.32.
     # Mistral family
     ("hf", "Pixtral", "pixtral-12b", "mistral-community/pixtral-12b", 28, BF16, "vqa|doc"),
     ("vllm", "Pixtral", "Pixtral-12B-2409", "mistralai/Pixtral-12B-2409", 32, {"tokenizer_mode": "mistral", "max_model_len": 16384}, "vqa|doc"),

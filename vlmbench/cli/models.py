@@ -31,7 +31,7 @@ def list_models(
     family: Annotated[str | None, typer.Option(help="Only this model family.")] = None,
     verified: Annotated[bool, typer.Option(
         "--verified", help="Only rows whose family a check has proven (see the 'checked' column).")] = False,
-    wide: Annotated[bool, typer.Option("--wide", help="Also the class and weights of each row.")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Also each row's class, weights, tasks and image.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     catalog: CatalogOption = None,
 ) -> None:
@@ -59,28 +59,28 @@ def list_models(
         return
     present = local_images()
     shown = "verified models" if verified else "models"
-    table = Table(title=f"vlmbench model catalog ({len(rows)} {shown})", header_style="bold",
-                  caption="checked: cpu = a tiny model of its architecture in the CPU image;\n"
-                          "image = its own image built from the same lock; gpu = run on a GPU")
-    columns = ["model", "family", "framework", "tasks", "GB", "image", "checked"]
-    if wide:
-        columns[3:3] = ["class", "weights"]
+    caption = ("checked: cpu = a tiny model of the family in the framework's CPU image;\n"
+               "image = in the row's own image; gpu = the CUDA path run on a GPU")
+    if not wide:
+        caption = "image: ✓ present here, pull = not yet (--wide names it)\n" + caption
+    table = Table(title=f"vlmbench model catalog ({len(rows)} {shown})", header_style="bold", caption=caption)
+    # 80 columns hold the names, the framework and the two marks; --wide adds the rest.
+    columns = (["model", "family", "framework", "class", "weights", "tasks", "GB", "image", "checked"] if wide
+               else ["model", "family", "framework", "GB", "image", "checked"])
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("framework", "GB", "checked"))
     for row in rows:
         if not row.docker_image:
             image = "[dim]—[/]"
-        elif present is None:
-            image = f"{row.docker_image} [dim](engine?)[/]"
         else:
-            mark = "[green]✓[/]" if row.docker_image in present else "[yellow]✗ pull[/]"
-            image = f"{row.docker_image} {mark}"
-        cells = [row.model_name, row.model_family, row.framework, ", ".join(row.tasks),
-                 f"{row.gpu_memory_gb:g}" if row.gpu_memory_gb is not None else "",
-                 image, verified_label(record.checks_for(row)) or "[dim]—[/]"]
-        if wide:
-            cells[3:3] = [row.class_path, row.weights or ""]
-        table.add_row(*cells)
+            mark = ("[dim]?[/]" if present is None else "[green]✓[/]" if row.docker_image in present
+                    else "[yellow]pull[/]")
+            image = f"{row.docker_image} {mark}" if wide else mark
+        cells = {"model": row.model_name, "family": row.model_family, "framework": row.framework,
+                 "class": row.class_path, "weights": row.weights or "", "tasks": ", ".join(row.tasks),
+                 "GB": f"{row.gpu_memory_gb:g}" if row.gpu_memory_gb is not None else "", "image": image,
+                 "checked": verified_label(record.checks_for(row)) or "[dim]—[/]"}
+        table.add_row(*(cells[column] for column in columns))
     console().print(table)
 
 

