@@ -2,11 +2,12 @@
 
 One run holds, per model, a transformers job in the CPU image and a job of
 each vLLM adapter (the offline engine and the OpenAI-compatible server) in
-the vllm-cpu image, all greedy on the same samples: tiny random models of
-every architecture vlmbench.testing builds (LLaVA, Idefics3, Qwen2-VL,
-Qwen2.5-VL) and the trained easyvqa-tiny. The vLLM answers must be the
-transformers ones. Building the image from scratch takes under 4 minutes on
-2 cores; the run about 5 more (each vLLM job starts its engine in 20-30 s).
+the vllm-cpu image, all greedy on the same samples: tiny random LLaVA and
+Idefics3 models (architectures the catalog runs through transformers only;
+the families with vLLM rows are in test_conformance.py) and the trained
+easyvqa-tiny, whose catalog rows this records in verification.json. The vLLM
+answers must be the transformers ones. Each vLLM job starts its engine in
+20-30 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.docker.answers import answers_by_row, same_tokens
+from tests.docker.conformance import environment
 from tests.docker.conftest import CPU_IMAGE, extra_catalog
 from vlmbench.docker.names import image_tag
 from vlmbench.runner import RunOptions, run
@@ -26,7 +28,8 @@ pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
 VLLM_CPU_IMAGE = image_tag("vllm-cpu")
 VLLM_ADAPTERS = {"vllm": "VLLMModel", "vllm-server": "VLLMServerModel"}
 EASYVQA_QUESTIONS = 40
-TINY_ARCHS = {"llava": "LLaVA", "idefics3": "Idefics3", "qwen2_vl": "Qwen2-VL", "qwen2_5_vl": "Qwen2.5-VL"}
+TINY_ARCHS = {"llava": "LLaVA", "idefics3": "Idefics3"}
+EASYVQA_FAMILY = "LLaVA (easy-VQA)"
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,10 @@ def _accuracy(run_dir: Path, framework: str) -> float:
 def test_both_vllm_adapters_answer_as_transformers_in_the_vllm_cpu_image(
         tmp_path, cpu_image, vllm_cpu_image, no_leftover_containers, text_dataset):
     from vlmbench.testing import build_tiny_model
+    from vlmbench.verification import forget_checks
 
+    for framework in ("hf", *VLLM_ADAPTERS):
+        forget_checks(framework, EASYVQA_FAMILY, "cpu", "easyvqa-tiny")
     tiny = {arch: build_tiny_model(arch, tmp_path / f"tiny-{arch}") for arch in TINY_ARCHS}
     catalog = _catalog(tmp_path / "catalog.csv", tiny)
     lines = ["model_name,framework,dataset,limit,max_new_tokens,temperature,metrics"]
@@ -112,6 +118,18 @@ def test_both_vllm_adapters_answer_as_transformers_in_the_vllm_cpu_image(
     vllm = [env for (_, image), env in environments.items() if image == VLLM_CPU_IMAGE]
     assert hf["vllm"] is None and all(env["vllm_distribution"] == "vllm-cpu" for env in vllm)
     assert all(env["transformers"] != hf["transformers"] for env in vllm)
+    _record_easyvqa_checks(tmp_path / "out")
+
+
+def _record_easyvqa_checks(run_dir: Path) -> None:
+    """The catalog's easyvqa-tiny rows: the trained model itself, checked in each framework's image."""
+    from vlmbench.verification import Check, record_check
+
+    for framework in ("hf", *VLLM_ADAPTERS):
+        image, versions = environment(run_dir, "easyvqa-tiny", framework)
+        held_to = "accuracy >= 0.8" if framework == "hf" else "answers = transformers adapter's"
+        record_check(Check(framework=framework, model_family=EASYVQA_FAMILY, where="cpu", arch="easyvqa-tiny",
+                           image=image, versions=versions, cases=[f"{EASYVQA_QUESTIONS} easy-VQA questions", held_to]))
 
 
 def test_the_two_images_hold_environments_that_cannot_share_one_python(docker_client, cpu_image,
