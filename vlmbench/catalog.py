@@ -13,6 +13,7 @@ is named, and the columns of its older versions are accepted (see
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from importlib import metadata, resources
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table
-from vlmbench.errors import CatalogError, Location, Problem
+from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table, shorten
+from vlmbench.errors import CatalogError, Location, Problem, VlmbenchError
 from vlmbench.frameworks import canonical_framework
 from vlmbench.suggest import did_you_mean
 
@@ -29,6 +30,7 @@ REQUIRED_COLUMNS = ("framework", "model_family", "model_name", "docker_image", "
 CATALOG_ENTRY_POINT_GROUP = "vlmbench.catalogs"
 # VLMHyperBench's first models CSV (January 2025) spelled class_name this way.
 COLUMN_ALIASES = {"ClassName": "class_name"}
+MAX_PROBLEMS = 20  # beyond this a user learns nothing new from more lines
 # Where VLMHyperBench's January 2025 scheduler pip-installed a `name:tag` python_package from.
 VLMHYPERBENCH_GIT = "git+https://github.com/VLMHyperBenchTeam/{name}.git@{tag}"
 
@@ -62,7 +64,7 @@ class CatalogRow(BaseModel):
             return values
         name, _, tag = (part.strip() for part in package.partition(":"))
         if not name or not tag:
-            raise ValueError(f"python_package {package!r}: write a package name, or VLMHyperBench's name:tag")
+            raise ValueError(f"python_package {shorten(package)}: write a package name, or VLMHyperBench's name:tag")
         values = {**values, "python_package": name}
         if not values.get("git_python_package"):
             values["git_python_package"] = VLMHYPERBENCH_GIT.format(name=name, tag=tag)
@@ -164,13 +166,16 @@ def read_catalog_file(path: Path) -> list[CatalogRow]:
                 message = ("empty; every row names its framework, model_name and class_name"
                            if err["type"] == "string_too_short" else err["msg"].removeprefix("Value error, "))
                 problems.append(Problem(message, Location(path, number, column)))
-            continue
-        key = (row.model_name, row.framework)
-        if key in seen:
-            problems.append(Problem(f"duplicate (model_name, framework) {key}, first at row {seen[key]}",
-                                    Location(path, number, "model_name")))
-        seen[key] = number
-        rows.append(row)
+        else:
+            key = (row.model_name, row.framework)
+            if key in seen:
+                problems.append(Problem(f"duplicate (model_name, framework) {shorten(key)}, first at row "
+                                        f"{seen[key]}", Location(path, number, "model_name")))
+            seen[key] = number
+            rows.append(row)
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(Problem(f"stopped after {MAX_PROBLEMS} problems", Location(path)))
+            break
     if problems:
         raise CatalogError.from_problems(problems)
     return rows
@@ -180,21 +185,45 @@ def embedded_catalog_path() -> Path:
     return Path(str(resources.files("vlmbench") / "data" / "models.csv"))
 
 
-def _plugin_catalog_paths() -> list[Path]:
-    paths = []
-    for entry in metadata.entry_points(group=CATALOG_ENTRY_POINT_GROUP):
-        target = entry.load()
-        paths.append(Path(target() if callable(target) else target))
-    return paths
+_warned: set[str] = set()  # plugin problems already said in this process
+
+
+def warn_once(key: str, text: str) -> None:
+    """One ``warning:`` line on stderr per broken plugin and process: it is left out, the rest works."""
+    if key not in _warned:
+        _warned.add(key)
+        print(f"warning: {text}", file=sys.stderr, flush=True)
+
+
+def plugin_entry_points(group: str) -> list[metadata.EntryPoint]:
+    """The entry points of ``group``; installed metadata Python cannot read is one warning, not a crash."""
+    try:
+        return list(metadata.entry_points(group=group))
+    except Exception as exc:  # noqa: BLE001 - a broken install must not stop every command
+        warn_once(f"{group}:*", f"cannot read the installed {group} entry points ({exc}); plugins are left out")
+        return []
+
+
+def _plugin_catalog_rows() -> list[CatalogRow]:
+    """Rows of every plugin catalog; a plugin that fails to import or to read is one warning and left out."""
+    rows: list[CatalogRow] = []
+    for entry in plugin_entry_points(CATALOG_ENTRY_POINT_GROUP):
+        try:
+            target = entry.load()
+            rows += read_catalog_file(Path(target() if callable(target) else target))
+        except Exception as exc:  # noqa: BLE001 - any failure of a plugin's code or file is the plugin's
+            reason = "; ".join(exc.lines()) if isinstance(exc, VlmbenchError) else f"{type(exc).__name__}: {exc}"
+            warn_once(f"{CATALOG_ENTRY_POINT_GROUP}:{entry.name}:{entry.value}",
+                      f"plugin catalog {entry.name!r} ({entry.value}, entry point group "
+                      f"{CATALOG_ENTRY_POINT_GROUP}) is left out: {reason}")
+    return rows
 
 
 def load_catalog(extra: Sequence[Path] = (), include_plugins: bool = True) -> Catalog:
     """The embedded catalog, then plugin catalogs, then the user's files."""
-    paths = [embedded_catalog_path()]
+    rows: list[CatalogRow] = read_catalog_file(embedded_catalog_path())
     if include_plugins:
-        paths += _plugin_catalog_paths()
-    paths += [Path(p) for p in extra]
-    rows: list[CatalogRow] = []
-    for path in paths:
-        rows += read_catalog_file(path)
+        rows += _plugin_catalog_rows()
+    for path in extra:
+        rows += read_catalog_file(Path(path))
     return Catalog(rows)

@@ -6,16 +6,20 @@ so `vlmbench validate` can show them all at once.
 
 from __future__ import annotations
 
+import math
+import os
+import shlex
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table
+from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table, shorten
 from vlmbench.dataroot import data_root as root_of
 from vlmbench.errors import ConfigError, Location, Problem
 
 REQUIRED_COLUMNS = ("model_name", "dataset")
+MAX_PROBLEMS = 20  # beyond this a user learns nothing new from more lines
 LIST_COLUMNS = ("metrics", "metrics_aggregators", "filter_doc_class", "filter_question_type", "gpus")
 # Free-text values (a question type may hold a comma): a bare cell is one value, as VLMHyperBench reads it.
 TEXT_LIST_COLUMNS = ("filter_doc_class", "filter_question_type")
@@ -109,10 +113,12 @@ def read_run_config(path: Path, data_root: Path | None = None) -> RunConfig:
     table = read_csv_table(path, ConfigError)
     problems: list[Problem] = []
     known = set(RunRow.model_fields) - {"row"}
-    for column in table.header:
-        if column and column not in known:
-            problems.append(Problem(f"unknown column {column!r}", Location(path, 0, column),
-                                    "known columns: " + ", ".join(sorted(known))))
+    unknown = [column for column in table.header if column and column not in known]
+    for column in unknown[:MAX_PROBLEMS]:
+        problems.append(Problem(f"unknown column {shorten(column)}", Location(path, 0, shorten(column, 40)),
+                                "known columns: " + ", ".join(sorted(known))))
+    if len(unknown) > MAX_PROBLEMS:
+        problems.append(Problem(f"{len(unknown) - MAX_PROBLEMS:,} more unknown columns", Location(path, 0)))
     missing = [c for c in REQUIRED_COLUMNS if c not in table.header]
     if missing:
         problems.append(Problem(f"missing required column(s) {', '.join(missing)}", Location(path, 0)))
@@ -134,6 +140,33 @@ def read_run_config(path: Path, data_root: Path | None = None) -> RunConfig:
                     message = "required cell is empty"
                 row_problems.append(Problem(message, Location(path, number, column)))
         problems += row_problems
+        if len(problems) >= MAX_PROBLEMS:  # a thousand bad rows teach no more than twenty
+            problems.append(Problem(f"stopped after {MAX_PROBLEMS} problems", Location(path)))
+            break
     if problems:
         raise ConfigError.from_problems(problems)
     return RunConfig(path=path, rows=rows, data_root=root_of(data_root))
+
+
+def env_number(name: str, kind: type[int | float] = float, minimum: float = 0) -> int | float | None:
+    """The number an environment variable holds; None when unset or blank, anything else a ConfigError."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < minimum:
+        raise ConfigError(f"${name} is {shorten(text)}, not a {'whole ' if kind is int else ''}number >= "
+                          f"{minimum:g}", hint=f"set it to a number, or unset it: unset {name}")
+    return value
+
+
+def env_words(name: str) -> list[str]:
+    """An environment variable split as a shell would split it (quotes kept together), never run by one."""
+    try:
+        return shlex.split(os.environ.get(name, ""))
+    except ValueError as exc:  # "No closing quotation"
+        raise ConfigError(f"${name} cannot be split into arguments: {exc}",
+                          hint="close every quote, e.g. --comment='two words'") from None

@@ -10,11 +10,18 @@ import ast
 import csv
 import io
 import json
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vlmbench.errors import Location, VlmbenchError
+from vlmbench.fileio import decode_text, read_regular
+
+# A run CSV, a catalog or a prompt collection is a few kilobytes; far more is the wrong file.
+MAX_CSV_BYTES = 64 * 2**20
+_CSV_HINT = "a cell holds at most 128 KiB; check the quotes around cells"
 
 
 @dataclass(frozen=True)
@@ -28,9 +35,7 @@ def read_csv_table(path: Path, error: type[VlmbenchError] = VlmbenchError) -> Cs
     """Read a CSV whose separator is guessed from its header line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise error("file not found", location=Location(path)) from None
+        text = decode_text(read_regular(path, error, max_bytes=MAX_CSV_BYTES))
     except UnicodeDecodeError as exc:
         raise error(f"not UTF-8 text ({exc.reason} at byte {exc.start})", location=Location(path),
                     hint="save the file as UTF-8") from None
@@ -40,12 +45,16 @@ def read_csv_table(path: Path, error: type[VlmbenchError] = VlmbenchError) -> Cs
     # The header decides: VLMHyperBench writes ';', spreadsheets often ','.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip() for name in next(reader)]
-    duplicated = {name for name in header if header.count(name) > 1 and name}
+    try:
+        header = [name.strip() for name in next(reader)]
+    except csv.Error as exc:
+        raise error(f"unreadable header: {exc}", location=Location(path, 0), hint=_CSV_HINT) from None
+    duplicated = [name for name, n in Counter(header).items() if n > 1 and name]
     if duplicated:
-        raise error(f"column {sorted(duplicated)[0]!r} appears twice in the header", location=Location(path, 0))
+        raise error(f"column {shorten(min(duplicated))} appears twice in the header",
+                    location=Location(path, 0))
     rows: list[tuple[int, dict[str, str]]] = []
-    for number, cells in enumerate(reader, start=1):
+    for number, cells in _numbered(reader, path, error):
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(header):
@@ -57,6 +66,30 @@ def read_csv_table(path: Path, error: type[VlmbenchError] = VlmbenchError) -> Cs
         cells = cells + [""] * (len(header) - len(cells))
         rows.append((number, {name: cell.strip() for name, cell in zip(header, cells, strict=True)}))
     return CsvTable(path, header, rows)
+
+
+def _numbered(reader: Iterator[list[str]], path: Path, error: type[VlmbenchError]) -> Iterator[tuple[int, list[str]]]:
+    """Data rows numbered from 1; a row the csv module cannot read (a cell over its size limit) names its row."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise error(f"unreadable row: {exc}", location=Location(path, number), hint=_CSV_HINT) from None
+        yield number, cells
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """``text`` cut to about ``limit`` characters: a huge cell must not become a huge message."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def shorten(value: object, limit: int = 80) -> str:
+    """``repr(value)``, clipped (see :func:`clip`)."""
+    return clip(repr(value), limit)
 
 
 def parse_list(cell: str, commas: bool = True) -> list[str]:
@@ -72,13 +105,30 @@ def parse_list(cell: str, commas: bool = True) -> list[str]:
     if cell.startswith("["):
         try:
             value = ast.literal_eval(cell)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"not a list literal: {cell!r}") from None
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise ValueError(f"not a list literal: {shorten(cell)}") from None
         if not isinstance(value, (list, tuple)):
-            raise ValueError(f"not a list literal: {cell!r}")
+            raise ValueError(f"not a list literal: {shorten(cell)}")
         return [str(item).strip() for item in value if str(item).strip()]
     separator = "|" if "|" in cell or not commas else ","
     return [part.strip() for part in cell.split(separator) if part.strip()]
+
+
+MAX_JSON_DEPTH = 32  # params and annotation values are a few levels deep; far more is hostile
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests lists and objects more than ``limit`` deep (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 # Params are written to job.json and run.json: a secret there would end up on disk.
@@ -94,8 +144,14 @@ def parse_json_object(cell: Any, example: str = '{"dtype": "bfloat16"}') -> Any:
     else:
         try:
             value = json.loads(cell)
+            deep = too_deep(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"not valid JSON ({exc.msg}); write a JSON object such as {example}") from None
+        except RecursionError:
+            deep = True
+        if deep:
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} deep; write a JSON object such as "
+                             f"{example}")
     if not isinstance(value, dict):
         raise ValueError(f"must be a JSON object such as {example}")
     secrets = sorted(SECRET_PARAMS & set(value))

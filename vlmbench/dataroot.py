@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vlmbench.fileio import expand_user
+
 DATA_ROOT_ENV = "VLMBENCH_DATA_ROOT"
 DATASETS = ("Datasets",)
 PROMPT_COLLECTIONS = ("PromptCollections", "PromptCollection")
@@ -29,7 +31,7 @@ def data_root(option: Path | None) -> Path | None:
     """The root a run looks names up in: the option, else the environment variable; absolute,
     since paths found under it are written into job files read from other directories."""
     given = option or os.environ.get(DATA_ROOT_ENV) or None
-    return Path(given).expanduser().absolute() if given else None
+    return expand_user(given).absolute() if given else None
 
 
 def root_hint(base_dir: Path | None) -> str:

@@ -88,3 +88,7 @@ class JobSpecError(VlmbenchError):
 
 class ExecutorError(VlmbenchError):
     """An executor cannot start jobs (engine missing, image missing, ...)."""
+
+
+class RunDirInUseError(VlmbenchError):
+    """Another live vlmbench process (a run, an evaluate, a cleanup) holds the run directory's lock."""

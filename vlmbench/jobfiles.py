@@ -189,6 +189,14 @@ class JobStatus(BaseModel):
     # The versions in the worker's own environment (its image's), which decide the answers as much as the
     # model does; read where the worker runs, since each image pins its own.
     environment: EnvironmentVersions | None = None
+    # Who runs the job, as the worker sees itself: its pid and host name, and the pid of the
+    # `vlmbench run` that started it when that is a local parent (None in a container or on Slurm).
+    # A rerun reads them to tell a job whose owner died from one still being run (see
+    # executors.local.release_job_dir). Optional fields: status.json carries no schema version,
+    # and older workers (in older images) simply leave them out.
+    worker_pid: int | None = None
+    host: str | None = None
+    runner_pid: int | None = None
 
     def write(self, path: Path) -> None:
         write_atomic(path, self.model_dump_json(indent=2))

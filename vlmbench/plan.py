@@ -256,10 +256,12 @@ def _model_ref(entry: CatalogRow, row: RunRow) -> ModelRef:
 
 def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, image_of: dict[str, str],
               limit: int | None, gpus: list[str], sample: int | None = None,
-              seed: int | None = None) -> PlannedJob:
+              seed: int | None = None, loaded: dict[tuple[Path, str], Dataset] | None = None) -> PlannedJob:
     entry = catalog.get(row.model_name, row.framework)
     root = _dataset_of(config, row, make=True)
-    dataset = load_dataset(root, name=Path(row.dataset).name)
+    loaded = {} if loaded is None else loaded  # a dataset named by many rows is read (listed, hashed) once
+    key = (root, Path(row.dataset).name)
+    dataset = loaded[key] if key in loaded else loaded.setdefault(key, load_dataset(root, name=key[1]))
     selection = Selection.of_row(row, limit, sample, seed)
     problems = _selection_problems(config, row, dataset, selection, sample)
     if problems:
@@ -311,9 +313,10 @@ def build_plan(config: RunConfig, catalog: Catalog, *, executor: str, out: Path 
     run_dir = Path(out) if out else Path("runs") / config.path.stem
     run_id = f"{config.path.stem}-{content_hash({'dir': str(run_dir.resolve())}, 8)}"
     jobs: dict[str, PlannedJob] = {}
+    loaded: dict[tuple[Path, str], Dataset] = {}
     for row in config.rows:
         job = _plan_job(config, row, catalog, run_id=run_id, image_of=image_of or {}, limit=limit,
-                        gpus=gpus or [], sample=sample, seed=seed)
+                        gpus=gpus or [], sample=sample, seed=seed, loaded=loaded)
         jobs.setdefault(job.job_id, job)  # two identical rows are one job
     return Plan(run_id=run_id, config_path=config.path, run_dir=run_dir, executor=executor,
                 jobs=list(jobs.values()), image_digests=image_of or {})

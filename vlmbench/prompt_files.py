@@ -22,14 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vlmbench.csvfiles import read_csv_table
+from vlmbench.csvfiles import clip, read_csv_table, shorten
 from vlmbench.dataroot import PROMPT_COLLECTIONS, SYSTEM_PROMPTS, candidates, known_files, root_hint
 from vlmbench.datasets.schema import Sample
 from vlmbench.errors import ConfigError, Location, Problem
+from vlmbench.fileio import decode_text, expand_user, os_reason, read_regular
 from vlmbench.jobfiles import PromptRule
 from vlmbench.suggest import suggest
 
 KEY_COLUMN = "doc_class_question_type"
+MAX_SYSTEM_PROMPT_BYTES = 4 * 2**20  # a prompt, not a book: far more is the wrong file
 # One line ending in .txt or .md, spaces allowed ("my prompts/ocr.txt"): a file, not a prompt.
 _FILE_NAME = re.compile(r"[^\r\n]+\.(txt|md)", re.IGNORECASE)
 
@@ -87,11 +89,14 @@ def read_prompt_collection(path: Path) -> PromptCollection:
 def _find(cell: str, what: str, folders: tuple[str, ...], base_dir: Path, root: Path | None,
           task: str | None) -> Path:
     """A file a cell names: beside the run CSV, from the working directory, then under the data root."""
-    given = Path(cell).expanduser()
+    given = expand_user(cell)
     looked = [given] if given.is_absolute() else [base_dir / given, Path.cwd() / given]
-    if root is not None and not given.is_absolute():
-        looked += candidates(root, folders, cell, task)
-    found = next((path for path in looked if path.is_file()), None)
+    try:
+        if root is not None and not given.is_absolute():
+            looked += candidates(root, folders, cell, task)
+        found = next((path for path in looked if path.is_file()), None)
+    except (OSError, ValueError) as exc:  # a name too long, a folder not readable
+        raise ConfigError(f"{what} {shorten(cell)} cannot be used: {os_reason(exc)}") from None
     if found is not None:
         return found.resolve()
     if root is None:
@@ -99,8 +104,8 @@ def _find(cell: str, what: str, folders: tuple[str, ...], base_dir: Path, root: 
     else:
 
         hint = suggest(cell, known_files(root, folders, task))
-    tried = ", ".join(str(p) for p in dict.fromkeys(looked))
-    raise ConfigError(f"{what} not found: {cell} (looked at {tried})", hint=hint)
+    tried = ", ".join(clip(str(p)) for p in dict.fromkeys(looked))
+    raise ConfigError(f"{what} not found: {clip(cell)} (looked at {tried})", hint=hint)
 
 
 def find_prompt_collection(cell: str, base_dir: Path, root: Path | None,
@@ -120,7 +125,8 @@ def read_system_prompt(cell: str | None, base_dir: Path, root: Path | None, task
         return cell
     path = _find(cell, "system prompt file", SYSTEM_PROMPTS, base_dir, root, task)
     try:
-        text = path.read_text(encoding="utf-8-sig").rstrip("\r\n")
+        text = decode_text(read_regular(path, ConfigError, "system prompt file", MAX_SYSTEM_PROMPT_BYTES))
+        text = text.rstrip("\n")
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", location=Location(path), hint="save the file as UTF-8") from None
     if not text.strip():

@@ -52,7 +52,9 @@ def register_model(name: str, *aliases: str):
 
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
-    return {entry.name: entry for entry in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    from vlmbench.catalog import plugin_entry_points  # it imports this module's neighbours, not this one
+
+    return {entry.name: entry for entry in plugin_entry_points(ENTRY_POINT_GROUP)}
 
 
 def known_names() -> list[str]:
@@ -73,6 +75,9 @@ def _import_path(reference: str, install_hint: str | None) -> object:
                             hint="check class_name in the catalog row") from None
     except ValueError as exc:
         raise RegistryError(f"bad class reference {reference!r}: {exc}", hint="write package.module:ClassName") from None
+    except Exception as exc:  # noqa: BLE001 - the module itself is broken (an ImportError inside, a SyntaxError)
+        raise RegistryError(f"module {module_name!r} for model class {reference!r} fails to import: "
+                            f"{type(exc).__name__}: {exc}", hint="fix or reinstall the package that provides it") from None
 
 
 def resolve_model_class(reference: str, install_hint: str | None = None) -> type[VisionLanguageModel]:
@@ -86,8 +91,10 @@ def resolve_model_class(reference: str, install_hint: str | None = None) -> type
     elif reference in (entries := _entry_points()):
         try:
             target = entries[reference].load()
-        except ImportError as exc:
-            raise RegistryError(f"entry point {reference!r} of {ENTRY_POINT_GROUP} fails to import: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - whatever a plugin's import raises is the plugin's fault
+            raise RegistryError(f"entry point {reference!r} of {ENTRY_POINT_GROUP} fails to import: "
+                                f"{type(exc).__name__}: {exc}",
+                                hint="fix or uninstall the package that provides it") from None
     else:
         hint = did_you_mean(reference, known_names(), cutoff=0.5) or (
             "use package.module:ClassName, or one of: " + ", ".join(known_names()))
@@ -105,10 +112,10 @@ def resolve_model_class(reference: str, install_hint: str | None = None) -> type
 
 def module_is_importable(reference: str) -> bool:
     """Whether the module of an import path can be found, without importing it."""
-    if ":" not in reference:
-        return reference in known_names()
+    if ":" not in reference:  # the installed entry points are read last: a run CSV asks this once per row
+        return reference in _registered or reference in BUILTIN_MODELS or reference in _entry_points()
     module_name = reference.split(":", 1)[0]
     try:
         return importlib.util.find_spec(module_name) is not None
-    except (ModuleNotFoundError, ValueError):
+    except Exception:  # noqa: BLE001 - finding a.b imports a, whose import may fail in any way
         return False

@@ -20,10 +20,12 @@ from vlmbench.config import read_run_config
 from vlmbench.errors import ConfigError, Location, Problem
 from vlmbench.evaluate import RunScores, score_run
 from vlmbench.executors import get_executor
+from vlmbench.executors.local import release_job_dir
 from vlmbench.fileio import write_atomic
 from vlmbench.jobfiles import JobStatus, now_iso
 from vlmbench.plan import Plan, PlannedJob, build_plan, check_run, images_of_rows
 from vlmbench.progress import ProgressSink
+from vlmbench.runlock import RunLock
 from vlmbench.worker import PREDICTIONS, STATUS
 
 
@@ -125,7 +127,16 @@ def _is_finished(job: PlannedJob, job_dir: Path) -> bool:
 
 
 def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
+    """Run the plan's jobs, holding the run directory's lock: one run at a time per directory."""
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(plan.run_dir, "vlmbench run"):  # a second run here gets RunDirInUseError, naming this one
+        return _execute_locked(plan, options, progress)
+
+
+def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
     executor = get_executor(options.executor, options.timeout_s)
+    for job in plan.jobs:  # a worker left by a killed run stops before its job is touched again
+        release_job_dir(plan.run_dir / "jobs" / job.job_id)
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     record = _write_run_json(plan)
     to_run, statuses = [], {}

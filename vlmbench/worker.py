@@ -9,7 +9,11 @@ sample ids already answered.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import platform
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -38,6 +42,9 @@ PREDICTIONS = "predictions.jsonl"
 STATUS = "status.json"
 STATUS_EVERY_S = 2.0
 PREFETCH_BATCHES = 2
+# Set by the local executor to its own pid: the worker then dies with that host (see _die_with_parent).
+PARENT_PID_VARIABLE = "VLMBENCH_PARENT_PID"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class Interrupted(BaseException):
@@ -113,7 +120,8 @@ class Worker:
         self.job_dir = Path(job_path).parent
         self.predictions_path = self.job_dir / PREDICTIONS
         self.status_path = self.job_dir / STATUS
-        self.status = JobStatus(state="running", started_at=now_iso())
+        self.status = JobStatus(state="running", started_at=now_iso(), worker_pid=os.getpid(),
+                                host=platform.node(), runner_pid=_parent_pid())
 
     def _write_status(self) -> None:
         self.status.write(self.status_path)
@@ -218,7 +226,46 @@ class Worker:
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
+    # Once: a second SIGTERM must not cut short the recording of the first. It does come: the
+    # parent-death signal is sent again as each of a dying host's threads exits.
+    signal.signal(signum, signal.SIG_IGN)
     raise Interrupted(signal.Signals(signum).name)
+
+
+def _parent_pid() -> int | None:
+    """The pid of the local `vlmbench run` that started this worker, if one did."""
+    try:
+        return int(os.environ[PARENT_PID_VARIABLE])
+    except (KeyError, ValueError):
+        return None
+
+
+def _die_with_parent() -> None:
+    """Have the kernel send this worker SIGTERM when its local host process dies (Linux).
+
+    Done here, at the worker's start, rather than in a ``preexec_fn`` of the host's Popen:
+    ``preexec_fn`` runs between fork and exec and is not safe in a host that runs jobs from a
+    thread pool. The gap this leaves (the host dying while the worker imports) is closed by
+    checking, once the signal is armed, that the parent is still the host that set the variable.
+    SIGTERM rather than SIGKILL: the worker's handler then records "interrupted" with every
+    flushed batch, and the model's close() stops whatever the model started. The kernel sends
+    it when the host *thread* that started the worker ends (so getppid() may still name the
+    dying host when it arrives); the local executor's thread waits for its worker, so in
+    practice that is when the host process dies. Elsewhere (macOS, a
+    container, Slurm) nothing is armed: the host stops its worker itself, and a rerun finds and
+    stops a worker left by a host killed outright (executors.local.release_job_dir).
+    """
+    parent = _parent_pid()
+    if parent is None:
+        return
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the rerun's check is what is left
+    if os.getppid() != parent:
+        raise Interrupted(f"the end of its host `vlmbench run` (pid {parent}), before the worker started")
 
 
 def run_worker(job_path: Path) -> int:
@@ -226,6 +273,7 @@ def run_worker(job_path: Path) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupted)
     worker = Worker(Path(job_path))
     try:
+        _die_with_parent()
         return worker.run()
     except (Interrupted, KeyboardInterrupt) as exc:
         worker.status.state, worker.status.exit_code = "interrupted", 130

@@ -131,7 +131,7 @@ def test_a_job_past_its_time_limit_is_cancelled_and_fails_with_the_reason(tmp_pa
     assert status.state == "failed" and "timed out after 3 s" in status.error
     assert 1 <= len(read_predictions(tmp_path / "out" / "jobs" / job_id / "predictions.jsonl")) < len(WORDS)
     script = (tmp_path / "out" / "jobs" / job_id / "slurm.sh").read_text()
-    assert "-m vlmbench worker" in script
+    assert "-P -m vlmbench worker" in script
 
 
 def test_without_sbatch_the_run_stops_before_anything_starts_and_says_how_to_fix_it(tmp_path, text_dataset,

@@ -44,7 +44,7 @@ def test_sbatch_options_carry_names_paths_and_resources(tmp_path, monkeypatch):
     assert args[-1] == str(tmp_path / "slurm.sh")
     script = batch.write_script().read_text()
     assert script.startswith("#!/bin/bash\n")
-    assert f"exec /opt/py/bin/python -m vlmbench worker {tmp_path / 'job.json'}\n" in script
+    assert f"exec /opt/py/bin/python -P -m vlmbench worker {tmp_path / 'job.json'}\n" in script
     assert not any(arg.startswith("--gres") for arg in BatchJob(job_id="a", run_id="r", job_dir=tmp_path)
                    .sbatch_args())
 

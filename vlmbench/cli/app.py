@@ -25,7 +25,7 @@ class FriendlyErrors(TyperGroup):
             return super().invoke(ctx)
         except VlmbenchError as exc:
             for line in exc.lines():
-                stderr.print(f"[bold red]error:[/] {escape(line)}")
+                stderr.print(f"[bold red]error:[/] {escape(line)}", highlight=False)  # user text: no regexes
             raise typer.Exit(exc.exit_code) from None
 
 
@@ -39,9 +39,9 @@ app = typer.Typer(
 
 
 def _compose() -> None:
-    from vlmbench.cli import datasets, export, images, models, run, worker
+    from vlmbench.cli import cleanup, datasets, export, images, models, run, worker
 
-    for module in (run, models, images, worker, export):
+    for module in (run, models, images, worker, export, cleanup):
         module.register(app)
     app.add_typer(datasets.app, name="datasets", help="List, make and import datasets.")
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -43,6 +47,32 @@ def _whole_number(value: str | None, option: str, minimum: int) -> int | None:
     return number
 
 
+
+
+# What a service manager (SIGTERM), a closed terminal or ssh session (SIGHUP) sends: each stops the run as
+# Ctrl-C does (workers stopped and their statuses "interrupted", what was predicted scored, exit code 130),
+# rather than ending the host at once with its workers and containers still running.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _raise_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextmanager
+def _stop_signals_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread while the run lasts; restored after."""
+    if threading.current_thread() is not threading.main_thread():  # handlers can only be set there
+        yield
+        return
+    # One that is ignored stays ignored: `nohup vlmbench run` must outlive the terminal it was started from.
+    previous = {signum: signal.signal(signum, _raise_ctrl_c) for signum in STOP_SIGNALS
+                if signal.getsignal(signum) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 def _plan_table(plan) -> Table:
@@ -117,7 +147,7 @@ def run(
         console().print(_plan_table(plan))
         return
     try:
-        with RichRunProgress(console()) as progress:
+        with _stop_signals_as_ctrl_c(), RichRunProgress(console()) as progress:
             outcome = execute(plan, options, progress)
     except KeyboardInterrupt:
         console().print(f"[yellow]interrupted[/]: predictions so far are kept in {plan.run_dir}; "
@@ -146,15 +176,20 @@ def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out:
 def evaluate(run_dir: RunDirArg) -> None:
     """Recompute metrics from saved predictions; no model runs."""
     from vlmbench.evaluate import score_run
+    from vlmbench.runlock import hold_run_dir
 
-    _show_scores(score_run(run_dir))
+    with hold_run_dir(run_dir, "vlmbench evaluate"):  # it rewrites the run's scores: not while a run writes
+        scores = score_run(run_dir)
+    _show_scores(scores)
 
 
 def report(run_dir: RunDirArg) -> None:
     """Rebuild report.md and report.html from results.csv."""
     from vlmbench.evaluate import rebuild_report
+    from vlmbench.runlock import hold_run_dir
 
-    rebuild_report(run_dir)
+    with hold_run_dir(run_dir, "vlmbench report"):
+        rebuild_report(run_dir)
     console().print(f"report: {run_dir / 'report.html'}")
 
 

@@ -11,10 +11,12 @@ import contextlib
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from vlmbench.csvfiles import shorten
 from vlmbench.datasets.folder import ANNOTATION_CSV
 from vlmbench.datasets.rows import Fields, RowError, Rows, read_text, strings
 from vlmbench.datasets.sample_ids import sample_ids
@@ -51,11 +53,11 @@ def _literal_list(value: str, column: str) -> list[Any]:
     parsed: Any = None
     try:
         parsed = json.loads(value)
-    except ValueError:
-        with contextlib.suppress(ValueError, SyntaxError):
+    except (ValueError, RecursionError):
+        with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             parsed = ast.literal_eval(value)
     if not isinstance(parsed, list):
-        raise RowError(f"{value!r} is not a list", "write a list as ['a.png', 'b.png']", column)
+        raise RowError(f"{shorten(value)} is not a list", "write a list as ['a.png', 'b.png']", column)
     return parsed
 
 
@@ -96,23 +98,39 @@ def _csv_fields(record: dict[str, str], sample_id: str, id_column: str | None) -
 def _sniff_delimiter(header: str) -> str:
     # The header decides: answers may hold commas in a ';' file, a header never does.
     for delimiter in (";", ",", "\t"):
-        names = {c.strip().lower() for c in next(csv.reader([header], delimiter=delimiter))}
+        try:
+            names = {c.strip().lower() for c in next(csv.reader([header], delimiter=delimiter), [])}
+        except csv.Error:  # a header the reader cannot take; reported when the file is read
+            continue
         if {"question", "answer"} <= names:
             return delimiter
     return max(";,\t", key=header.count)
+
+
+def _checked_rows(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
+    """The reader's rows; a row it cannot read (a cell over the csv module's 128 KiB) is a DatasetError."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DatasetError(f"unreadable line {reader.line_num}: {exc}", location=Location(path),
+                               hint="a cell holds at most 128 KiB; check the quotes around cells") from None
+        yield cells
 
 
 def csv_rows(path: Path) -> Rows:
     """Rows of an ``annotation.csv`` separated by ``;``, ``,`` or tab, numbered from 1 below the header."""
     text = read_text(path)
     delimiter = _sniff_delimiter(text.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = _checked_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), path)
     header = [h.strip() for h in next(reader, [])]
     names = [h.lower() if h.lower() in _CSV_FIELDS | set(CSV_COLUMNS) else h for h in header]
-    for name in names:
-        if names.count(name) > 1:
+    for name, count in Counter(names).items():
+        if count > 1:
             raise DatasetError(
-                f"column {name!r} appears twice in the header", location=Location(path, column=name)
+                f"column {shorten(name)} appears twice in the header", location=Location(path, column=name)
             )
     for required in ("question", "answer"):
         if required not in names:

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vlmbench.csvfiles import MAX_JSON_DEPTH, too_deep
 from vlmbench.datasets.rows import Fields, RowError, Rows, read_text, strings
 
 
@@ -21,12 +22,18 @@ def _as_text(value: Any) -> str:
 def _jsonl_fields(line: str, lineno: int) -> Fields:
     try:
         obj = json.loads(line)
-    except json.JSONDecodeError as exc:
+        deep = too_deep(obj)
+    except ValueError as exc:  # a JSONDecodeError, or a number of more than 4300 digits
+        where = f"{exc.msg} at character {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise RowError(
-            f"not valid JSON: {exc.msg} at character {exc.colno}",
+            f"not valid JSON: {where}",
             'write one JSON object per line: {"id": "1", "images": ["a.png"], "question": "...", '
             '"answer": "..."}',
         ) from None
+    except RecursionError:
+        deep = True
+    if deep:
+        raise RowError(f"JSON nested more than {MAX_JSON_DEPTH} deep", "keep answers and metadata a few levels deep")
     if not isinstance(obj, dict):
         raise RowError(f"a JSON {type(obj).__name__}, not an object", "write one JSON object per line")
     for key in ("question", "answer"):

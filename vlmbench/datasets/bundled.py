@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from vlmbench import dataroot
+from vlmbench.csvfiles import shorten
 from vlmbench.datasets.folder import folder_of, holds_annotation
 from vlmbench.errors import DatasetError
+from vlmbench.fileio import expand_user, os_reason
 from vlmbench.suggest import did_you_mean
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -82,7 +84,7 @@ def data_home() -> Path:
     configured = os.environ.get("VLMBENCH_DATA_DIR")
     if configured:
         # Absolute, because the path is written into job files read from other directories.
-        return Path(configured).expanduser().absolute()
+        return expand_user(configured).absolute()
     return Path.home() / ".cache" / "vlmbench" / "datasets"
 
 
@@ -153,7 +155,15 @@ def resolve_dataset(ref: str, base_dir: Path | None = None, make: bool = True, d
     ref = ref.strip()
     if not ref:
         raise DatasetError("empty dataset name", hint=f"give a folder or one of: {', '.join(BUNDLED)}")
-    given = Path(ref).expanduser()
+    try:
+        return _resolve(ref, base_dir, make, data_root, task)
+    except (OSError, ValueError) as exc:  # a name too long, a folder not readable, a NUL byte
+        raise DatasetError(f"dataset {shorten(ref)} cannot be used: {os_reason(exc)}",
+                           hint="name a dataset folder, or a bundled dataset") from None
+
+
+def _resolve(ref: str, base_dir: Path | None, make: bool, data_root: Path | None, task: str | None) -> Path:
+    given = expand_user(ref)
     if given.is_absolute():
         candidates = [given]
     else:

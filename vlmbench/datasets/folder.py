@@ -34,6 +34,7 @@ def scan_files(root: Path) -> dict[str, int]:
     Symlinked directories are not entered (a link cycle must not hang a
     load); symlinked files are listed with their target's size, or -1 when
     dangling, and are told apart by the caller through a real path check.
+    FIFOs, sockets and devices are not listed: reading one blocks or never ends.
     """
     found: dict[str, int] = {}
     stack = [(root, "")]
@@ -51,7 +52,7 @@ def scan_files(root: Path) -> dict[str, int]:
                         found[rel] = os.stat(entry.path).st_size
                     except OSError:
                         found[rel] = -1
-                else:
+                elif entry.is_file(follow_symlinks=False):  # not a FIFO, socket or device: no data there
                     found[rel] = entry.stat(follow_symlinks=False).st_size
     return found
 

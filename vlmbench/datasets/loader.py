@@ -9,6 +9,7 @@ put together, and every bad row is collected into one DatasetError.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -30,6 +31,7 @@ from vlmbench.datasets.rows import RowError
 from vlmbench.datasets.schema import Sample
 from vlmbench.datasets.selection import select_samples  # noqa: F401 - its home before selection.py
 from vlmbench.errors import DatasetError, Location, Problem
+from vlmbench.fileio import expand_user, read_regular
 
 MAX_PROBLEMS = 20  # beyond this a user learns nothing new from more lines
 CACHE_SIZE = 8  # dataset folders whose parse is kept per process
@@ -68,7 +70,7 @@ def load_dataset(path: Path, name: str | None = None) -> Dataset:
     A folder read before in this process, whose annotation bytes and file
     listing are unchanged, is not parsed again (see :data:`_CACHE`).
     """
-    path = folder_of(Path(path).expanduser())
+    path = folder_of(expand_user(path))
     if not path.is_dir():
         raise DatasetError(
             f"dataset folder not found: {path}", hint=f"give a folder holding {ANNOTATION_CSV}"
@@ -76,6 +78,9 @@ def load_dataset(path: Path, name: str | None = None) -> Dataset:
     root = path.resolve()
     files = scan_files(root)
     present = [n for n in ANNOTATION_FILES if n in files]
+    for file_name in ANNOTATION_FILES:
+        if file_name not in present and os.path.lexists(root / file_name):  # a FIFO or a device
+            read_regular(root / file_name, DatasetError, "annotation file")
     if not present:
         raise DatasetError(
             f"{root}: no annotation file",
@@ -88,7 +93,11 @@ def load_dataset(path: Path, name: str | None = None) -> Dataset:
         )
     # The annotation's bytes, not its mtime: two writes within one clock tick
     # keep the mtime, and reading and hashing even 10k rows takes a millisecond.
-    key = (present[0], hashlib.sha256((root / present[0]).read_bytes()).digest(), files)
+    annotation = root / present[0]
+    if not annotation.resolve().is_relative_to(root):  # the container mounts the folder alone
+        raise DatasetError(f"{annotation} links to {annotation.resolve()}, outside the dataset folder",
+                           hint="copy the annotation file into the folder instead of linking to it")
+    key = (present[0], hashlib.sha256(read_regular(annotation, DatasetError, "annotation file")).digest(), files)
     with _CACHE_LOCK:
         cached = _CACHE.get(root)
     if cached is None or cached[0] != key:

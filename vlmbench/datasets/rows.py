@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vlmbench.csvfiles import shorten
 from vlmbench.errors import DatasetError, Location
+from vlmbench.fileio import decode_text, read_regular
 
 
 class RowError(Exception):
@@ -30,11 +32,12 @@ Rows = Iterator[tuple[int, Fields | RowError]]  # (row or line number, its field
 
 def read_text(path: Path) -> str:
     """An annotation file's text; a file that is not UTF-8 names the line of the first bad byte."""
+    data = read_regular(path, DatasetError, "annotation file")  # a FIFO or a device is refused, not read
     try:
         # utf-8-sig drops the BOM Excel writes and reads BOM-less files alike.
-        return path.read_text(encoding="utf-8-sig")
+        return decode_text(data)
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise DatasetError(
             f"not UTF-8 text (bad byte at line {line})",
             hint="save the file as UTF-8",
@@ -45,5 +48,5 @@ def read_text(path: Path) -> str:
 def strings(values: Any, column: str) -> list[str]:
     """``values`` as a list of strings; numbers are accepted, since spreadsheets turn ids into them."""
     if not isinstance(values, list) or not all(isinstance(v, str | int | float) for v in values):
-        raise RowError(f"{column} must be a list of strings, got {values!r}", None, column)
+        raise RowError(f"{column} must be a list of strings, got {shorten(values)}", None, column)
     return [str(v) for v in values]

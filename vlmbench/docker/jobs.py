@@ -5,6 +5,11 @@ Inside, the job directory is ``/job`` (read-write), the dataset
 Hugging Face cache ``/cache/huggingface`` (shared by all jobs, so weights
 are downloaded once). job.json is rewritten with these paths: it is what
 the worker in the container was told.
+
+The container is locked down (:meth:`ContainerJob.security`): not
+privileged, every capability dropped, no-new-privileges, a read-only root
+with a tmpfs at ``/tmp`` (HOME) for scratch, a PID limit, no Docker socket,
+and no network unless the job needs one (:func:`network_mode`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vlmbench.errors import ExecutorError
 from vlmbench.jobfiles import JobSpec
+from vlmbench.models.hf.weights import looks_like_path
+from vlmbench.models.packaged import PACKAGED_PREFIX
 
 JOB_DIR = "/job"
 DATASET_DIR = "/dataset"
@@ -30,7 +38,7 @@ LABEL_JOB = "vlmbench.job_id"
 # Secrets go through the engine's API, never a command line or a file of ours.
 ENV_ALLOW_LIST: tuple[str, ...] = (
     "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
-    "HF_HUB_ENABLE_HF_TRANSFER", "OPENAI_API_KEY", "OPENAI_BASE_URL",
+    "HF_HUB_ENABLE_HF_TRANSFER", "OPENAI_API_KEY", "OPENAI_BASE_URL", "VLMBENCH_API_KEY", "VLMBENCH_API_BASE",
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
     "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST",
     "OMP_NUM_THREADS", "OMP_THREAD_LIMIT", "TOKENIZERS_PARALLELISM", "CUDA_LAUNCH_BLOCKING",
@@ -38,6 +46,22 @@ ENV_ALLOW_LIST: tuple[str, ...] = (
 )
 # More names, comma-separated, for what a plugin's model needs.
 EXTRA_ENV_VARIABLE = "VLMBENCH_DOCKER_ENV"
+# The network of every job's container (e.g. "bridge" for a plugin model that downloads on its
+# own, "none" to forbid even hub downloads), instead of what network_mode() decides per job.
+NETWORK_VARIABLE = "VLMBENCH_DOCKER_NETWORK"
+
+# Processes and threads a container may hold at once. A fork bomb stops here; vLLM and torch
+# (a thread pool per core, tokenizer threads, engine and server processes) stay far below it
+# even on a 256-core host, so it is generous rather than tight.
+PIDS_LIMIT = 4096
+# The only writable place on the read-only root: HOME=/tmp, so the caches of torch, vLLM, triton,
+# matplotlib and Tesseract's scratch go there. exec: compiled kernels (torch inductor, triton) are
+# loaded from it. Its pages count against the container's memory.
+SCRATCH_TMPFS = {"/tmp": "rw,exec,nosuid,nodev,mode=1777"}
+# Never mounted, nor a folder holding one: with it a container controls the host.
+DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+_TRUE = {"1", "true", "yes", "on"}
+_ENDPOINT_FRAMEWORKS = {"openai", "openai-compatible"}
 
 
 def allowed_environment(host: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -45,6 +69,46 @@ def allowed_environment(host: Mapping[str, str] | None = None) -> dict[str, str]
     host = os.environ if host is None else host
     extra = [n.strip() for n in host.get(EXTRA_ENV_VARIABLE, "").split(",") if n.strip()]
     return {name: host[name] for name in (*ENV_ALLOW_LIST, *extra) if name in host}
+
+
+def network_mode(spec: JobSpec, environment: Mapping[str, str], override: str | None = None) -> str:
+    """The container's network: ``"none"`` unless the job must reach beyond its container.
+
+    A network (Docker's default ``"bridge"``) for a row that talks to an
+    endpoint (framework or class ``openai``, or a ``base_url`` param), and
+    for weights named by a hub repo id while hub downloads are allowed
+    (neither HF_HUB_OFFLINE nor TRANSFORMERS_OFFLINE set in `environment`,
+    what the container gets), even if the cache already holds them. None
+    for local or packaged weights, none at all (Tesseract), and the
+    vllm-server adapter, whose server listens on the container's own
+    loopback, which a ``"none"`` network keeps. `override`
+    (VLMBENCH_DOCKER_NETWORK) wins when set.
+    """
+    if override and override.strip():
+        return override.strip()
+    model = spec.model
+    class_name = model.class_path.rpartition(":")[2]
+    if (model.framework.strip().lower() in _ENDPOINT_FRAMEWORKS or model.class_path in _ENDPOINT_FRAMEWORKS
+            or class_name == "OpenAICompatibleModel" or model.params.get("base_url")):
+        return "bridge"
+    weights = (model.weights or "").strip()
+    hub_id = bool(weights) and not weights.startswith(PACKAGED_PREFIX) and not looks_like_path(weights)
+    offline = any(environment.get(name, "").strip().lower() in _TRUE
+                  for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return "bridge" if hub_id and not offline else "none"
+
+
+def exposes_docker_socket(source: Path) -> bool:
+    """Whether mounting `source` would show a container the Docker socket (it, or a folder above it)."""
+    sockets = [Path(socket) for socket in DOCKER_SOCKETS]
+    host = os.environ.get("DOCKER_HOST", "")
+    if host.startswith("unix://"):
+        sockets.append(Path(host.removeprefix("unix://")))
+    for socket in sockets:
+        candidates = {socket, socket.resolve()} if socket.exists() else {socket}
+        if any(candidate == source or source in candidate.parents for candidate in candidates):
+            return True
+    return False
 
 
 def hf_cache_dir(create: bool = True) -> Path:
@@ -113,8 +177,13 @@ class ContainerJob:
         return path
 
     def environment(self, host: Mapping[str, str] | None = None) -> dict[str, str]:
+        host = os.environ if host is None else host
+        # The openai adapter's key, under the name the row gives it (api_key_env).
+        named = self.spec.model.params.get("api_key_env")
+        key = {named: host[named]} if isinstance(named, str) and named in host else {}
         return {
             **allowed_environment(host),
+            **key,
             "HF_HOME": HF_CACHE_DIR,
             "HOME": "/tmp",  # the invoking uid has no home in the image
             "USER": "vlmbench",
@@ -122,9 +191,25 @@ class ContainerJob:
             "VLMBENCH_IMAGE": self.spec.image or "",
         }
 
+    def security(self, host: Mapping[str, str] | None = None) -> dict[str, object]:
+        """The lock-down, as keyword arguments of the engine's ``containers.create``."""
+        host = os.environ if host is None else host
+        return {
+            "privileged": False,
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "read_only": True,
+            "tmpfs": dict(SCRATCH_TMPFS),
+            "pids_limit": PIDS_LIMIT,
+            "network_mode": network_mode(self.spec, self.environment(host), host.get(NETWORK_VARIABLE)),
+        }
+
     def docker_mounts(self) -> list:
         import docker
 
+        if exposed := [m for m in self.mounts if exposes_docker_socket(m.source)]:
+            raise ExecutorError(f"{exposed[0].source} holds the Docker socket: it is never mounted in a job's "
+                                "container", hint="move the dataset, weights or Hugging Face cache elsewhere")
         return [docker.types.Mount(target=m.target, source=str(m.source), type="bind", read_only=m.read_only)
                 for m in self.mounts]
 

@@ -2,7 +2,8 @@
 
 An executor only decides *where* a worker runs. The shared part here runs
 up to N jobs at once, turns any crash of one job into that job's `failed`
-status (the others go on), and stops everything cleanly on Ctrl-C.
+status (the others go on), and stops everything cleanly on Ctrl-C (which
+`vlmbench run` also raises on SIGTERM and SIGHUP: see cli.run).
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ The container runs ``vlmbench worker /job/job.json`` as the invoking
 user's uid:gid (so its files are the user's), sees only its job directory
 (read-write), its dataset (read-only), local weights (read-only) and the
 shared weights cache, and gets only an allow-list of environment
-variables. GPUs come from a slot scheduler (see :mod:`vlmbench.docker.gpus`).
+variables. It is locked down (:meth:`ContainerJob.security`): every
+capability dropped, no-new-privileges, a read-only root with a tmpfs for
+scratch, a PID limit, no Docker socket and no network unless the job needs
+one. GPUs come from a slot scheduler (see :mod:`vlmbench.docker.gpus`).
 A timeout or Ctrl-C stops the container (SIGTERM, so the worker records
 what it did), kills it after a grace period, and the container is always
 removed; every container carries run and job labels so leftovers of a
@@ -19,9 +22,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from vlmbench.config import env_number
 from vlmbench.docker.engine import NVIDIA_HINT, connect, has_nvidia_runtime, image_digests, image_exists
 from vlmbench.docker.gpus import GpuRequest, GpuSlots, gpu_request
-from vlmbench.docker.jobs import LABEL_JOB, LABEL_RUN, ContainerJob, hf_cache_dir, labels
+from vlmbench.docker.jobs import JOB_DIR, LABEL_JOB, LABEL_RUN, ContainerJob, hf_cache_dir, labels
 from vlmbench.docker.names import how_to_get
 from vlmbench.errors import ExecutorError, Problem
 from vlmbench.executors.base import Executor
@@ -47,8 +51,7 @@ class DockerExecutor(Executor):
 
     def __init__(self, timeout_s: float | None = None, stop_grace_s: float = 10.0, user: str | None = None,
                  cache_dir: Path | None = None, memory: str | None = None) -> None:
-        env_timeout = os.environ.get(TIMEOUT_VARIABLE)
-        super().__init__(timeout_s if timeout_s is not None else (float(env_timeout) if env_timeout else None))
+        super().__init__(timeout_s if timeout_s is not None else env_number(TIMEOUT_VARIABLE, minimum=1))
         self.memory = memory or os.environ.get(MEMORY_VARIABLE) or None
         self.stop_grace_s = stop_grace_s
         self.user = user or f"{os.getuid()}:{os.getgid()}"
@@ -92,19 +95,24 @@ class DockerExecutor(Executor):
     def image_digests(self, images: Sequence[str]) -> dict[str, str]:
         return image_digests(images, self.client)
 
-    def remove_containers(self, **label_values: str) -> int:
-        """Remove vlmbench's containers carrying these labels (e.g. run_id=...); how many went."""
+    def remove_containers(self, job_dir: Path | None = None, **label_values: str) -> int:
+        """Remove vlmbench's containers carrying these labels (e.g. run_id=...) and, given job_dir, mounting
+        that folder as their /job; how many went."""
         names = {"run_id": LABEL_RUN, "job_id": LABEL_JOB}
         filters = {"label": [f"{names[key]}={value}" for key, value in label_values.items()]}
         gone = 0
         for container in self.client.containers.list(all=True, filters=filters):
+            if job_dir is not None and not any(m.get("Destination") == JOB_DIR and m.get("Source") == str(
+                    job_dir.resolve()) for m in container.attrs.get("Mounts") or []):
+                continue  # the same job of another run folder: not a leftover of this one
             container.remove(force=True)
             gone += 1
         return gone
 
     def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
-        # A container left by a host that was killed outright would write to the same files.
-        self.remove_containers(run_id=job.spec.run_id, job_id=job.job_id)
+        # A container left by a host that was killed outright would write to the same files: found by its
+        # job label and folder, whatever run id it had (a renamed run CSV gives the folder another one).
+        self.remove_containers(job_dir=job_dir, job_id=job.job_id)
         request = _request_of(job)
         progress.start(job.job_id, job.label, job.n_samples)
         with self.slots.hold(request, self.stopping) as devices:
@@ -124,7 +132,7 @@ class DockerExecutor(Executor):
                 user=self.user, environment=target.environment(), mounts=target.docker_mounts(),
                 device_requests=target.device_requests(devices), labels=labels(job.spec.run_id, job.job_id),
                 working_dir="/job", init=True, shm_size="2g", mem_limit=self.memory, detach=True,
-                name=f"vlmbench-{job.job_id}-{os.getpid()}")
+                name=f"vlmbench-{job.job_id}-{os.getpid()}", **target.security())
         except docker.errors.ImageNotFound:
             raise ExecutorError(f"image {job.spec.image} is not in the Docker Engine",
                                 hint=how_to_get(job.spec.image)) from None

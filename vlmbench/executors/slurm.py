@@ -12,11 +12,11 @@ directory cancels before it submits again.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from vlmbench.config import env_number
 from vlmbench.errors import ExecutorError, Problem
 from vlmbench.executors.base import Executor
 from vlmbench.executors.local import finalize_status, log_tail
@@ -59,8 +59,7 @@ class SlurmExecutor(Executor):
     name = "slurm"
 
     def __init__(self, timeout_s: float | None = None) -> None:
-        env_timeout = os.environ.get(TIMEOUT_VARIABLE)
-        super().__init__(timeout_s if timeout_s is not None else (float(env_timeout) if env_timeout else None))
+        super().__init__(timeout_s if timeout_s is not None else env_number(TIMEOUT_VARIABLE, minimum=1))
         self.poller = QueuePoller(POLL_S)
 
     def check(self, jobs: Sequence[PlannedJob]) -> None:
@@ -89,7 +88,7 @@ class SlurmExecutor(Executor):
     def run_all(self, jobs: Sequence[tuple[PlannedJob, Path]], parallel: int = 1,
                 progress: ProgressSink | None = None) -> dict[str, JobStatus]:
         # The cluster schedules: every job goes into the queue at once (up to a cap), whatever --jobs says.
-        cap = int(os.environ.get(MAX_QUEUED_VARIABLE) or DEFAULT_MAX_QUEUED)
+        cap = env_number(MAX_QUEUED_VARIABLE, int, minimum=1) or DEFAULT_MAX_QUEUED
         return super().run_all(jobs, parallel=max(parallel, min(len(jobs), cap)), progress=progress)
 
     def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:

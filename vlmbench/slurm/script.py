@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vlmbench.config import env_words
 from vlmbench.docker.gpus import gpu_request
 from vlmbench.plan import PlannedJob
 
@@ -66,7 +67,7 @@ class BatchJob:
                    time_minutes=time_limit(timeout_s),
                    partition=os.environ.get(PARTITION_VARIABLE) or None,
                    account=os.environ.get(ACCOUNT_VARIABLE) or None,
-                   extra_args=tuple(shlex.split(os.environ.get(EXTRA_ARGS_VARIABLE, ""))),
+                   extra_args=tuple(env_words(EXTRA_ARGS_VARIABLE)),
                    python=os.environ.get(PYTHON_VARIABLE) or sys.executable)
 
     def resource_args(self) -> list[str]:
@@ -89,7 +90,8 @@ class BatchJob:
                 "--export=ALL", *self.resource_args(), str(self.job_dir / SCRIPT_NAME)]
 
     def script(self) -> str:
-        worker = shlex.join([self.python, "-m", "vlmbench", "worker", str(self.job_dir / "job.json")])
+        # -P: the submit directory is not put on sys.path (a PIL.py there is never imported).
+        worker = shlex.join([self.python, "-P", "-m", "vlmbench", "worker", str(self.job_dir / "job.json")])
         return ("#!/bin/bash\n"
                 f"# vlmbench job {self.job_id} of run {self.run_id}, written by the slurm executor\n"
                 'echo "vlmbench: Slurm job ${SLURM_JOB_ID} on $(hostname) started $(date -Is)"\n'
