@@ -319,7 +319,7 @@ def _settle_statuses(run_dir: Path, lock: RunLock) -> list[Action]:
         status = JobStatus.read(path)
         if status.state != "running":
             continue
-        status.state, status.finished_at = "interrupted", now_iso()
+        status.state, status.finished_at, status.failure_class = "interrupted", now_iso(), "interrupted"
         status.error = f"interrupted: {runner} ended without finishing it (marked by vlmbench cleanup)"
         status.write(path)
         actions.append(Action("status", f"job {job_dir.name}", "running → interrupted (a rerun resumes it)"))

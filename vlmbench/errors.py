@@ -1,9 +1,12 @@
 """The one exception hierarchy of vlmbench.
 
 Every error a user can cause (a bad file, an unknown model, a missing
-dataset) is a :class:`VlmbenchError`. The CLI prints its message alone, one
-line per problem, and exits with code 2; any other exception is a bug and
-keeps its traceback.
+dataset) is a :class:`VlmbenchError`, and every such class lives here. The
+CLI prints its message alone, one line per problem, and exits with code 2;
+any other exception is a bug and keeps its traceback (in a worker: in the
+job's worker.log, while the job's status says one line). Each class names
+the failure class a job that ends with it gets in status.json
+(:attr:`VlmbenchError.failure_class`; see executors.base for the others).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class VlmbenchError(Exception):
     """A failure the user can fix; its text is written for them."""
 
     exit_code = 2
+    #: What a job that ends with this error failed of (jobfiles.FailureClass): the user's input by default.
+    failure_class = "bad-input"
 
     def __init__(self, message: str, hint: str | None = None, location: Location | None = None):
         self.problems = [Problem(message, location, hint)]
@@ -73,6 +78,8 @@ class CatalogError(VlmbenchError):
 class RegistryError(VlmbenchError):
     """A model class cannot be found, imported or is not a model."""
 
+    failure_class = "model-load"
+
 
 class DatasetError(VlmbenchError):
     """A dataset folder is missing, malformed or points outside itself."""
@@ -81,13 +88,51 @@ class DatasetError(VlmbenchError):
 class ModelLoadError(VlmbenchError):
     """A model's weights or runtime cannot be loaded."""
 
+    failure_class = "model-load"
+
+
+class ServerStartError(ModelLoadError):
+    """A model's server exited or never became healthy; the message carries its last log lines."""
+
+    def __init__(self, message: str, hint: str | None = None, port_in_use: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.port_in_use = port_in_use
+
+
+class EndpointError(VlmbenchError):
+    """An OpenAI-compatible endpoint refused or failed a request (after any retries)."""
+
+    failure_class = "model-error"
+
+    def __init__(self, message: str, hint: str | None = None, status: int | None = None, attempts: int = 1):
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.attempts = attempts
+
 
 class JobSpecError(VlmbenchError):
-    """A job.json this worker cannot run (bad schema or version)."""
+    """A job.json this worker cannot run (bad schema or version): the host and the worker's image disagree."""
+
+    failure_class = "infrastructure"
 
 
 class ExecutorError(VlmbenchError):
     """An executor cannot start jobs (engine missing, image missing, ...)."""
+
+    failure_class = "infrastructure"
+
+
+class InfrastructureError(ExecutorError):
+    """A failure of what runs the job, not of the job, that may pass: the engine or the Slurm controller
+    did not answer, refused to create or start a container, sbatch failed. Retried (executors.base)."""
+
+
+class MetricError(VlmbenchError):
+    """An unknown metric or aggregator name, or a metric that cannot be computed."""
+
+
+class ReportError(VlmbenchError):
+    """A results file cannot be read or a report cannot be written."""
 
 
 class RunDirInUseError(VlmbenchError):

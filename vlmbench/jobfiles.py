@@ -23,6 +23,10 @@ from vlmbench.models.base import GenerationParams
 JOB_SCHEMA_VERSION = 2  # 2: multiple-choice prompts, sample selection, max_error_rate
 
 JobState = Literal["pending", "running", "done", "failed", "interrupted"]
+#: Why a job ended other than done: the worker knows the first three (see VlmbenchError.failure_class), the
+#: host the rest (see executors.base.decide_final_status).
+FailureClass = Literal["bad-input", "model-load", "model-error", "oom", "timeout", "infrastructure", "interrupted"]
+FAILURE_CLASSES: tuple[str, ...] = FailureClass.__args__
 
 
 class ModelRef(BaseModel):
@@ -175,6 +179,8 @@ class JobStatus(BaseModel):
     exit_code: int | None = None
     oom: bool = False
     error: str | None = None
+    # Set with every final state but done; None in status files written before it existed.
+    failure_class: FailureClass | None = None
     n_samples: int = 0
     n_done: int = 0
     n_errors: int = 0

@@ -53,7 +53,12 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
-        return 0 if all(s.state == "done" for s in self.statuses.values()) else 1
+        """0 when every planned job is done; a planned job without a status counts as failed."""
+        return 0 if all(self.state_of(job.job_id) == "done" for job in self.plan.jobs) else 1
+
+    def state_of(self, job_id: str) -> str:
+        status = self.statuses.get(job_id)
+        return status.state if status is not None else "failed"
 
 
 def validate(config_path: Path, options: RunOptions) -> Plan:
@@ -146,6 +151,7 @@ def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | No
             statuses[job.job_id] = JobStatus(state="done")
         elif _is_finished(job, job_dir):
             statuses[job.job_id] = JobStatus.read(job_dir / STATUS)
+            executor.release_finished(job, job_dir)
         else:
             if not (job_dir / STATUS).exists():
                 JobStatus(state="pending", n_samples=job.n_samples).write(job_dir / STATUS)

@@ -9,6 +9,7 @@ sample ids already answered.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -34,7 +35,7 @@ from vlmbench.datasets.schema import Sample
 from vlmbench.environment import environment_versions
 from vlmbench.errors import DatasetError, VlmbenchError
 from vlmbench.fileio import write_atomic
-from vlmbench.jobfiles import JobSpec, JobStatus, Prediction, now_iso, read_predictions
+from vlmbench.jobfiles import FailureClass, JobSpec, JobStatus, Prediction, now_iso, read_predictions
 from vlmbench.models.base import Request, VisionLanguageModel
 from vlmbench.registry import resolve_model_class
 
@@ -94,6 +95,21 @@ def _batches(root: Path, samples: list[Sample], batch_size: int) -> Iterator[lis
         stop.set()
 
 
+#: Per-sample model errors whose traceback goes to worker.log (the first few: the rest are alike).
+LOGGED_TRACEBACKS = 3
+_logged = [0]
+
+
+def _log_traceback(exc: BaseException) -> None:
+    """A model error's traceback in worker.log (the worker's stdout), where a bug in the model or in vlmbench
+    can be found; the prediction and the status keep one line."""
+    if _logged[0] < LOGGED_TRACEBACKS:
+        _logged[0] += 1
+        print(f"a sample failed ({_logged[0]} of at most {LOGGED_TRACEBACKS} tracebacks logged):", flush=True)
+        traceback.print_exception(exc, file=sys.stdout)
+        sys.stdout.flush()
+
+
 def _answer(model: VisionLanguageModel,
             requests: list[Request]) -> tuple[list[str | None], list[str | None], float]:
     """Answer a batch; if the batch fails, answer one by one so one bad sample costs only itself."""
@@ -105,6 +121,7 @@ def _answer(model: VisionLanguageModel,
         return answers, [None] * len(requests), time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - model errors become per-sample errors
         if len(requests) == 1:
+            _log_traceback(exc)
             return [None], [f"{type(exc).__name__}: {exc}"], time.perf_counter() - start
     answers, errors = [], []
     for request in requests:
@@ -122,6 +139,8 @@ class Worker:
         self.status_path = self.job_dir / STATUS
         self.status = JobStatus(state="running", started_at=now_iso(), worker_pid=os.getpid(),
                                 host=platform.node(), runner_pid=_parent_pid())
+        #: What an unexpected exception fails the job of, by where it came from (see run_worker).
+        self.failure_class: FailureClass = "infrastructure"
 
     def _write_status(self) -> None:
         self.status.write(self.status_path)
@@ -173,11 +192,14 @@ class Worker:
         todo = self._pending_samples()
         self._write_status()
         if todo:
+            self.failure_class = "model-load"
             model = self._load_model()
+            self.failure_class = "model-error"
             try:
                 self._predict(model, todo)
             finally:
                 model.close()
+            self.failure_class = "infrastructure"
         wall = time.perf_counter() - wall_start
         self._settle()
         self.status.finished_at = now_iso()
@@ -193,7 +215,7 @@ class Worker:
             # Rare path: reading the file back is fine here.
             first = next((p.error or "no answer" for p in read_predictions(self.predictions_path)
                           if p.error is not None or p.answer is None), "no answer")
-            self.status.state, self.status.exit_code = "failed", 1
+            self.status.state, self.status.exit_code, self.status.failure_class = "failed", 1, "model-error"
             allowed = f"{self.spec.max_error_rate:.0%}"
             self.status.error = (f"{n_failed} of {n} samples failed (more than {allowed} "
                                  f"allowed); first: {first}")
@@ -271,21 +293,34 @@ def _die_with_parent() -> None:
 def run_worker(job_path: Path) -> int:
     """Entry point of `vlmbench worker`: 0 done, 1 failed, 130 interrupted."""
     signal.signal(signal.SIGTERM, _raise_interrupted)
-    worker = Worker(Path(job_path))
+    try:
+        worker = Worker(Path(job_path))
+    except VlmbenchError as exc:  # a job.json this worker cannot read: said in its status too, then as ever
+        with contextlib.suppress(OSError):  # no job folder to write in: the host says it
+            JobStatus(state="failed", exit_code=exc.exit_code, error=str(exc), failure_class=exc.failure_class,
+                      started_at=now_iso(), finished_at=now_iso(), worker_pid=os.getpid(), host=platform.node(),
+                      runner_pid=_parent_pid()).write(Path(job_path).parent / STATUS)
+        raise
     try:
         _die_with_parent()
         return worker.run()
     except (Interrupted, KeyboardInterrupt) as exc:
         worker.status.state, worker.status.exit_code = "interrupted", 130
+        worker.status.failure_class = "interrupted"
         worker.status.error = f"interrupted by {exc or 'SIGINT'}"
     except VlmbenchError as exc:
         worker.status.state, worker.status.exit_code = "failed", 1
+        worker.status.failure_class = exc.failure_class
         worker.status.error = str(exc)
+        if exc.__cause__ is not None:  # what it was raised from, for whoever reads the log
+            traceback.print_exception(exc, file=sys.stdout)
         print(f"error: {exc}", flush=True)
     except Exception as exc:  # noqa: BLE001 - any crash is recorded for the host, with its traceback in the log
         worker.status.state, worker.status.exit_code = "failed", 1
-        worker.status.error = f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
+        worker.status.failure_class = worker.failure_class
+        worker.status.error = f"{type(exc).__name__}: {exc} (traceback in worker.log)"
+        traceback.print_exc(file=sys.stdout)
+        sys.stdout.flush()
     worker.status.finished_at = now_iso()
     worker._write_status()
     return worker.status.exit_code or 1

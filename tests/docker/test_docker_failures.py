@@ -111,7 +111,8 @@ def test_a_job_past_its_timeout_is_stopped_and_failed(tmp_path, docker_client, c
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 1, output
     status = JobStatus.read(_job_dirs(out)["slow"] / "status.json")
-    assert status.state == "failed" and "timed out after 4s" in status.error
+    assert status.state == "failed" and "timed out after 4 s" in status.error
+    assert status.failure_class == "timeout"
 
 
 def test_secrets_reach_the_container_but_no_file_or_command_line(tmp_path, docker_client, cpu_image,

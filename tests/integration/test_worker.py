@@ -135,6 +135,9 @@ def test_unknown_schema_version_is_refused(tmp_path, text_dataset):
     result = subprocess.run([sys.executable, "-m", "vlmbench", "worker", str(job)], capture_output=True, text=True)
     assert result.returncode == 2
     assert "schema version 99" in result.stderr and "Traceback" not in result.stderr
+    status = JobStatus.read(job.parent / "status.json")  # the host reads why, as for any other failure
+    assert (status.state, status.failure_class, status.exit_code) == ("failed", "infrastructure", 2)
+    assert "schema version 99" in status.error
 
 
 def test_a_job_whose_samples_all_fail_ends_failed_with_its_first_error(tmp_path, text_dataset):

@@ -182,3 +182,27 @@ def test_a_rerun_cancels_the_jobs_a_killed_host_left_and_resumes(tmp_path, text_
     assert again.exit_code == 0, again.statuses
     assert sorted(p.id for p in read_predictions(predictions)) == sorted(f"s{i}" for i in range(len(WORDS)))
     assert (predictions.parent / "worker.log").read_text().count("submitted as Slurm job") == 2
+
+
+def test_an_sbatch_that_fails_is_retried_then_fails_the_job_as_infrastructure(tmp_path, text_dataset, catalog,
+                                                                            monkeypatch, no_leftover_slurm_jobs):
+    from vlmbench.executors import base
+    from vlmbench.executors.slurm import SlurmExecutor
+    from vlmbench.jobfiles import JobStatus
+
+    config = _slow_run(tmp_path, text_dataset)
+    plan = validate(config, RunOptions(executor="slurm", out=tmp_path / "out", catalogs=[catalog]))
+    monkeypatch.setattr(base, "RETRY_FIRST_S", 0.05)
+    # A partition the cluster lacks, set after the check: what a partition removed mid-run looks like.
+    monkeypatch.setenv("VLMBENCH_SLURM_PARTITION", "no-such-partition")
+    jobs = [(job, plan.run_dir / "jobs" / job.job_id) for job in plan.jobs]
+    for _, job_dir in jobs:
+        job_dir.mkdir(parents=True)
+    statuses = SlurmExecutor().run_all(jobs)
+    [(job, job_dir)] = jobs
+    status = statuses[job.job_id]
+    assert (status.state, status.failure_class) == ("failed", "infrastructure")
+    assert status.error.startswith("`sbatch --parsable") and "partition" in status.error.lower()
+    assert JobStatus.read(job_dir / "status.json") == status
+    log = (job_dir / "worker.log").read_text()
+    assert log.count("retrying in") == base.RETRY_TRIES - 1 and "sbatch: " in log

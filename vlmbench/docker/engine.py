@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from vlmbench.errors import ExecutorError
+from vlmbench.errors import ExecutorError, InfrastructureError
 
 if TYPE_CHECKING:
     import docker
@@ -37,7 +37,7 @@ def connect(timeout_s: float = 30.0) -> docker.DockerClient:
             raise ExecutorError("the Docker Engine's socket refuses this user (permission denied)",
                                 hint="add yourself to the docker group (`sudo usermod -aG docker $USER`, "
                                      "then log in again) or run as root") from None
-        raise ExecutorError(f"no Docker Engine answers: {_short(reason)}", hint=START_HINT) from None
+        raise InfrastructureError(f"no Docker Engine answers: {_short(reason)}", hint=START_HINT) from exc
     return client
 
 

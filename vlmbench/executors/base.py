@@ -1,24 +1,190 @@
-"""What every executor does: run planned jobs in parallel, each to a final status.
+"""What every executor does: run planned jobs in parallel, each to one final status.
 
-An executor only decides *where* a worker runs. The shared part here runs
-up to N jobs at once, turns any crash of one job into that job's `failed`
-status (the others go on), and stops everything cleanly on Ctrl-C (which
-`vlmbench run` also raises on SIGTERM and SIGHUP: see cli.run).
+An executor only decides *where* a worker runs and reports what it saw
+(an :class:`Observation`: the worker's exit code, a stop, a timeout, an
+out-of-memory kill, what only the engine or scheduler knows, an exception
+of its own). The final status is decided here, once, by
+:func:`decide_final_status`, with one wording per reason, and written once
+by :meth:`Executor.run_all`, which also gives a status to every job it was
+handed: a crash of one job's thread fails that job (class infrastructure,
+traceback in its worker.log) and the others go on; Ctrl-C (which `vlmbench
+run` also raises on SIGTERM and SIGHUP: see cli.run) stops everything and
+marks the jobs that never started interrupted.
+
+Failures of what runs a job that may pass (an engine or controller that
+does not answer, a refused container start, a failed sbatch) are retried
+with a capped backoff (:meth:`Executor.retrying`); a model's errors never are.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
+import traceback
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
-from vlmbench.jobfiles import JobStatus, now_iso
+from vlmbench.errors import InfrastructureError, VlmbenchError
+from vlmbench.jobfiles import FailureClass, JobStatus, now_iso
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import ProgressSink, SilentProgress
 from vlmbench.worker import STATUS
+
+T = TypeVar("T")
+
+FINAL_STATES = ("done", "failed", "interrupted")
+LOG_NAME = "worker.log"
+LOG_TAIL_LINES = 5
+
+# One wording per reason a host gives a job's end (the worker words its own: see worker.run_worker).
+STOPPED = "stopped by the user"
+STOPPED_BEFORE_START = "stopped by the user before it started"
+TIMED_OUT = "timed out after {seconds:g} s (the job's time limit)"
+OUT_OF_MEMORY = "out of memory (killed)"
+KILLED_BY = "worker killed by {signal}"
+EXITED_WITH = "worker exited with code {code}"
+NO_FINAL_STATUS = "worker exited with code 0 without writing its final status"
+END_UNKNOWN = "how the worker ended is unknown and it wrote no final status"
+VLMBENCH_BUG = "vlmbench bug in the {executor} executor: {error} (traceback in worker.log)"
+RETRYING = "{error}; try {attempt} of {tries} failed, retrying in {delay_s:g} s"
+
+#: Infrastructure retries: tries in all, the first wait, the longest wait (doubling in between).
+RETRY_TRIES = 3
+RETRY_FIRST_S = 1.0
+RETRY_CAP_S = 4.0
+
+#: Signals that mean the worker's own code crashed (native code in a model), not that it was killed.
+CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE})
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What an executor saw of one job's end; :func:`decide_final_status` turns it into the job's status."""
+
+    #: The worker's exit code (negative: killed by that signal); None when unknown or it never ran.
+    exit_code: int | None = None
+    #: The host stopped it (Ctrl-C, SIGTERM, SIGHUP), before or while it ran.
+    stopped: bool = False
+    #: The host's time limit, when the job reached it and was stopped for it.
+    timed_out_s: float | None = None
+    #: The engine or the kernel killed it for memory.
+    oom: bool = False
+    #: What only the engine or scheduler knows ("Slurm job 7 lost its node (Slurm NODE_FAIL)") and its class.
+    external: str | None = None
+    external_class: FailureClass = "infrastructure"
+    #: Said before the host's own reason when the host words the failure ("Slurm job 7 FAILED, exit code 1").
+    context: str | None = None
+    #: Added after the wording when the worker's end is unknown (where to look).
+    hint: str | None = None
+    #: An exception of the executor itself (its thread, its engine), after any retries.
+    error: BaseException | None = None
+    #: The name of the executor that saw it, for a bug's wording.
+    executor: str = ""
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of a worker.log, joined on one line: what a failure's text ends with."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except FileNotFoundError:
+        return ""
+    return " | ".join(line.strip() for line in text[-lines:])
+
+
+def _with_tail(reason: str, tail: str) -> str:
+    return f"{reason}: {tail}" if tail else reason
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def decide_final_status(worker: JobStatus, seen: Observation, tail: str = "") -> JobStatus:
+    """The job's final status from the worker's own status.json and what the executor saw.
+
+    `worker` counts as the worker's word only when it is final (done, failed, interrupted): the host
+    resets a job's status to pending before the job starts, so a final one was written by this run's
+    worker. In order: an exception of the executor; the host's time limit; a stop by the host (the
+    worker's own status if it wrote one); what only the engine or scheduler knows; an OOM kill; the
+    worker's own final status when its exit code agrees; else the exit code. Pure: nothing is written.
+    """
+    status = worker.model_copy(deep=True)
+    status.finished_at = now_iso()
+    if seen.exit_code is not None:
+        status.exit_code = seen.exit_code
+    status.oom = status.oom or seen.oom or (seen.external is not None and seen.external_class == "oom")
+    said = worker.state in FINAL_STATES and (seen.exit_code is None or worker.exit_code == seen.exit_code)
+
+    def end(state: str, failure_class: FailureClass | None, error: str | None) -> JobStatus:
+        status.state, status.failure_class, status.error = state, failure_class, error
+        return status
+
+    if seen.error is not None:
+        if seen.stopped or isinstance(seen.error, KeyboardInterrupt):
+            return end("interrupted", "interrupted", STOPPED)
+        if isinstance(seen.error, VlmbenchError):
+            return end("failed", "infrastructure", str(seen.error))
+        error = f"{type(seen.error).__name__}: {seen.error}"
+        return end("failed", "infrastructure", VLMBENCH_BUG.format(executor=seen.executor or "its", error=error))
+    if seen.timed_out_s is not None:
+        return end("failed", "timeout", _with_tail(TIMED_OUT.format(seconds=seen.timed_out_s), tail))
+    if seen.stopped and not said:
+        return end("interrupted", "interrupted", STOPPED if worker.state != "pending" else STOPPED_BEFORE_START)
+    if seen.external is not None and not seen.stopped:
+        return end("failed", seen.external_class, _with_tail(seen.external, tail))
+    if seen.oom and not seen.stopped:
+        return end("failed", "oom", _with_tail(OUT_OF_MEMORY, tail))
+    if said:  # its own word: done, or why it failed or stopped (an older worker gives no class)
+        if worker.state == "done":
+            return end("done", None, None)
+        default: FailureClass = "interrupted" if worker.state == "interrupted" else "model-error"
+        return end(worker.state, worker.failure_class or default, worker.error)
+    code = seen.exit_code
+    if code is None:
+        reason, failure_class = END_UNKNOWN, "infrastructure"
+    elif code == 0:
+        reason, failure_class = NO_FINAL_STATUS, "infrastructure"
+    elif code < 0:
+        reason = KILLED_BY.format(signal=_signal_name(-code))
+        failure_class = "model-error" if -code in CRASH_SIGNALS else "infrastructure"
+    else:
+        reason, failure_class = EXITED_WITH.format(code=code), "infrastructure"
+    if seen.context:
+        reason = f"{seen.context}: {reason}"
+    if seen.hint:
+        reason = f"{reason} ({seen.hint})"
+    return end("failed", failure_class, _with_tail(reason, tail))
+
+
+def settle(job_dir: Path, seen: Observation) -> JobStatus:
+    """Decide a job's final status from its status.json and worker.log and what was seen; write it once."""
+    status = decide_final_status(JobStatus.read(job_dir / STATUS), seen, log_tail(job_dir / LOG_NAME))
+    status.write(job_dir / STATUS)
+    return status
+
+
+def note(job_dir: Path, text: str) -> None:
+    """A line of the host's own in the job's worker.log, beside what the worker writes there."""
+    try:
+        with (job_dir / LOG_NAME).open("a", encoding="utf-8") as log:
+            log.write(f"vlmbench host {now_iso()}: {text}\n")
+    except OSError:
+        pass  # the job folder went away: the status says what happened
+
+
+def _reset_to_pending(job_dir: Path) -> None:
+    """Before a job starts: a final state left by an earlier run must not pass for this run's worker's."""
+    status = JobStatus.read(job_dir / STATUS)
+    status.state, status.error, status.failure_class, status.exit_code = "pending", None, None, None
+    status.oom, status.finished_at = False, None
+    status.write(job_dir / STATUS)
 
 
 class Executor(ABC):
@@ -38,29 +204,58 @@ class Executor(ABC):
         self.stopping = threading.Event()
         self.timeout_s = timeout_s  # per job; None waits for ever
 
-    def check(self, jobs: Sequence[PlannedJob]) -> None:  # noqa: B027 - most executors need no check
+    def check(self, jobs: Sequence[PlannedJob]) -> None:
         """Raise an ExecutorError if these jobs cannot start here (before any folder is made)."""
 
+    def release_finished(self, job: PlannedJob, job_dir: Path) -> None:
+        """A job found done is not run again: remove what a killed host left of it (a finished container)."""
+
     @abstractmethod
-    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
-        """Run one worker to its end, or until :attr:`stopping` is set; return its final status."""
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
+        """Run one worker to its end, or until :attr:`stopping` is set; say what was seen of its end."""
+
+    def retrying(self, action: Callable[[], T], job_dir: Path, what: str) -> T:
+        """action(), tried again on an InfrastructureError with a doubling wait (capped), each retry noted
+        in the job's worker.log; the last try's error is raised. Nothing else is retried."""
+        delay = RETRY_FIRST_S
+        for attempt in range(1, RETRY_TRIES + 1):
+            try:
+                return action()
+            except InfrastructureError as exc:
+                if attempt == RETRY_TRIES or self.stopping.is_set():
+                    raise
+                note(job_dir, RETRYING.format(error=f"{what}: {exc}", attempt=attempt, tries=RETRY_TRIES,
+                                              delay_s=delay))
+                if self.stopping.wait(delay):
+                    raise
+                delay = min(delay * 2, RETRY_CAP_S)
+        raise AssertionError("unreachable")
+
+    def _run_one(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
+        """One job to its final status, whatever happens in its thread."""
+        try:
+            _reset_to_pending(job_dir)
+            seen = self.run_job(job, job_dir, progress)
+        except Exception as exc:  # noqa: BLE001 - one job's crash must not take down the others, nor go unsaid
+            if not isinstance(exc, VlmbenchError):
+                note(job_dir, "".join(traceback.format_exception(exc)).rstrip())
+            seen = Observation(error=exc, stopped=self.stopping.is_set(), executor=self.name)
+        try:
+            return settle(job_dir, seen)
+        except Exception as exc:  # noqa: BLE001 - the folder cannot be written: the run still counts the job
+            return decide_final_status(JobStatus(), Observation(error=exc, executor=self.name))
 
     def run_all(self, jobs: Sequence[tuple[PlannedJob, Path]], parallel: int = 1,
                 progress: ProgressSink | None = None) -> dict[str, JobStatus]:
+        """Every job handed in gets a final status here, whatever happens, Ctrl-C aside (see below)."""
         progress = progress or SilentProgress()
         statuses: dict[str, JobStatus] = {}
 
         def guarded(job: PlannedJob, job_dir: Path) -> None:
             if self.stopping.is_set():
-                return
-            try:
-                statuses[job.job_id] = self.run_job(job, job_dir, progress)
-            except Exception as exc:  # noqa: BLE001 - one job's crash must not take down the others
-                status = JobStatus.read(job_dir / STATUS)
-                status.state, status.error, status.finished_at = "failed", f"{type(exc).__name__}: {exc}", now_iso()
-                status.write(job_dir / STATUS)
-                statuses[job.job_id] = status
-            progress.finish(job.job_id, statuses[job.job_id].state)
+                return  # marked below, once the pool is down
+            statuses[job.job_id] = status = self._run_one(job, job_dir, progress)
+            progress.finish(job.job_id, status.state)  # its trouble, if any, stays in the future: no job's
 
         pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix=f"{self.name}-job")
         futures = [pool.submit(guarded, job, job_dir) for job, job_dir in jobs]
@@ -70,6 +265,23 @@ class Executor(ABC):
         except KeyboardInterrupt:
             self.stopping.set()
             pool.shutdown(wait=True, cancel_futures=True)
+            self._settle_unstarted(jobs, statuses)
             raise
         pool.shutdown(wait=True)
+        self._settle_unstarted(jobs, statuses)
         return statuses
+
+    def _settle_unstarted(self, jobs: Sequence[tuple[PlannedJob, Path]], statuses: dict[str, JobStatus]) -> None:
+        """Jobs that never ran (Ctrl-C came first) end interrupted; any other gap fails as a bug."""
+        for job, job_dir in jobs:
+            if job.job_id in statuses:
+                continue
+            seen = (Observation(stopped=True) if self.stopping.is_set()
+                    else Observation(error=RuntimeError("the job's thread ended without a status"),
+                                     executor=self.name))
+            try:
+                if self.stopping.is_set():
+                    _reset_to_pending(job_dir)
+                statuses[job.job_id] = settle(job_dir, seen)
+            except OSError:
+                statuses[job.job_id] = decide_final_status(JobStatus(), seen)

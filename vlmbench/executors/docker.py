@@ -23,22 +23,29 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vlmbench.config import env_number
-from vlmbench.docker.engine import NVIDIA_HINT, connect, has_nvidia_runtime, image_digests, image_exists
+from vlmbench.docker.engine import (
+    NVIDIA_HINT,
+    START_HINT,
+    connect,
+    has_nvidia_runtime,
+    image_digests,
+    image_exists,
+)
 from vlmbench.docker.gpus import GpuRequest, GpuSlots, gpu_request
 from vlmbench.docker.jobs import JOB_DIR, LABEL_JOB, LABEL_RUN, ContainerJob, hf_cache_dir, labels
 from vlmbench.docker.names import how_to_get
-from vlmbench.errors import ExecutorError, Problem
-from vlmbench.executors.base import Executor
-from vlmbench.executors.local import finalize_status, log_tail
-from vlmbench.jobfiles import JobStatus, now_iso
+from vlmbench.errors import ExecutorError, InfrastructureError, Problem
+from vlmbench.executors.base import Executor, Observation
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
-from vlmbench.worker import PREDICTIONS, STATUS
+from vlmbench.worker import PREDICTIONS
 
 POLL_S = 0.25
 TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
 MEMORY_VARIABLE = "VLMBENCH_DOCKER_MEMORY"  # a cap per container, e.g. 16g
 KILLED_EXIT_CODE = 137  # 128 + SIGKILL
+KILLED_OUTSIDE = ("container killed (SIGKILL, exit 137: `docker kill`, or the kernel's OOM killer outside the "
+                  "container)")
 
 
 def _request_of(job: PlannedJob) -> GpuRequest:
@@ -95,13 +102,26 @@ class DockerExecutor(Executor):
     def image_digests(self, images: Sequence[str]) -> dict[str, str]:
         return image_digests(images, self.client)
 
+    def release_finished(self, job: PlannedJob, job_dir: Path) -> None:
+        # A host killed after its container wrote "done" but before it removed the container: the job is not
+        # run again, so run_job's removal never comes.
+        self.remove_containers(job_dir=job_dir, job_id=job.job_id)
+
     def remove_containers(self, job_dir: Path | None = None, **label_values: str) -> int:
         """Remove vlmbench's containers carrying these labels (e.g. run_id=...) and, given job_dir, mounting
         that folder as their /job; how many went."""
+        import docker
+        import requests
+
         names = {"run_id": LABEL_RUN, "job_id": LABEL_JOB}
         filters = {"label": [f"{names[key]}={value}" for key, value in label_values.items()]}
         gone = 0
-        for container in self.client.containers.list(all=True, filters=filters):
+        try:
+            found = self.client.containers.list(all=True, filters=filters)
+        except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
+            raise InfrastructureError(f"the Docker Engine did not list vlmbench's containers: {exc}",
+                                      hint=START_HINT) from exc
+        for container in found:
             if job_dir is not None and not any(m.get("Destination") == JOB_DIR and m.get("Source") == str(
                     job_dir.resolve()) for m in container.attrs.get("Mounts") or []):
                 continue  # the same job of another run folder: not a leftover of this one
@@ -109,23 +129,24 @@ class DockerExecutor(Executor):
             gone += 1
         return gone
 
-    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
         # A container left by a host that was killed outright would write to the same files: found by its
         # job label and folder, whatever run id it had (a renamed run CSV gives the folder another one).
-        self.remove_containers(job_dir=job_dir, job_id=job.job_id)
+        # An engine that does not answer (connect, list) is tried again before the job fails.
+        self.retrying(lambda: self.remove_containers(job_dir=job_dir, job_id=job.job_id), job_dir,
+                      "removing the job's leftover containers")
         request = _request_of(job)
         progress.start(job.job_id, job.label, job.n_samples)
         with self.slots.hold(request, self.stopping) as devices:
             if devices is None or self.stopping.is_set():
-                return finalize_status(job_dir, 130, stopped=True)
+                return Observation(stopped=True)
             return self._run_container(job, job_dir, devices, progress)
 
-    def _run_container(self, job: PlannedJob, job_dir: Path, devices: Sequence[str],
-                       progress: ProgressSink) -> JobStatus:
+    def _start(self, job: PlannedJob, target: ContainerJob, devices: Sequence[str]):
+        """A started container of the job; an engine's refusal (which may pass) is an InfrastructureError."""
         import docker
+        import requests
 
-        target = ContainerJob(job.spec, job_dir, job.dataset_root, self.cache_dir or hf_cache_dir())
-        target.write_job_json()
         try:
             container = self.client.containers.create(
                 job.spec.image, entrypoint=["vlmbench", "worker"], command=["/job/job.json"],
@@ -136,13 +157,27 @@ class DockerExecutor(Executor):
         except docker.errors.ImageNotFound:
             raise ExecutorError(f"image {job.spec.image} is not in the Docker Engine",
                                 hint=how_to_get(job.spec.image)) from None
-        except docker.errors.APIError as exc:
-            raise _refused(job, devices, exc) from None
+        except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
+            raise _refused(job, devices, exc) from exc
         try:
+            container.start()
+        except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:  # e.g. no GPU driver
             try:
-                container.start()
-            except docker.errors.APIError as exc:  # e.g. no driver for the GPU DeviceRequest
-                raise _refused(job, devices, exc) from None
+                container.remove(force=True)  # a retry creates another of the same name
+            except (docker.errors.DockerException, requests.exceptions.ConnectionError):
+                pass
+            raise _refused(job, devices, exc) from exc
+        return container
+
+    def _run_container(self, job: PlannedJob, job_dir: Path, devices: Sequence[str],
+                       progress: ProgressSink) -> Observation:
+        import docker
+
+        target = ContainerJob(job.spec, job_dir, job.dataset_root, self.cache_dir or hf_cache_dir())
+        target.write_job_json()
+        container = self.retrying(lambda: self._start(job, target, devices), job_dir,
+                                  f"starting a container of {job.spec.image}")
+        try:
             return self._supervise(container, job, job_dir, progress)
         finally:
             try:
@@ -150,7 +185,7 @@ class DockerExecutor(Executor):
             except docker.errors.NotFound:
                 pass  # already removed from outside; _supervise said so
 
-    def _supervise(self, container, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
+    def _supervise(self, container, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
         import docker
 
         counter = LineCounter(job_dir / PREDICTIONS)
@@ -177,14 +212,18 @@ class DockerExecutor(Executor):
         logger.join(timeout=5)
         progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
         state = container.attrs["State"]
-        return _final_status(job_dir, int(state.get("ExitCode", -1)), oom=bool(state.get("OOMKilled")),
-                             stopped=stopped, timed_out=timed_out, timeout_s=self.timeout_s)
+        exit_code = int(state.get("ExitCode", -1))
+        # Killed with no stop, timeout or OOM of the engine's: `docker kill`, or the host's OOM killer.
+        outside = exit_code == KILLED_EXIT_CODE and not (stopped or timed_out or state.get("OOMKilled"))
+        return Observation(exit_code=exit_code, oom=bool(state.get("OOMKilled")), stopped=stopped,
+                           timed_out_s=self.timeout_s if timed_out else None,
+                           external=KILLED_OUTSIDE if outside else None)
 
 
-def _refused(job: PlannedJob, devices: Sequence[str], exc: Exception) -> ExecutorError:
+def _refused(job: PlannedJob, devices: Sequence[str], exc: Exception) -> InfrastructureError:
     reason = getattr(exc, "explanation", None) or str(exc)
-    return ExecutorError(f"the Docker Engine refused to run {job.spec.image} for job {job.job_id}: {reason}",
-                         hint=NVIDIA_HINT if devices else None)
+    return InfrastructureError(f"the Docker Engine refused to run {job.spec.image} for job {job.job_id}: "
+                               f"{reason}", hint=NVIDIA_HINT if devices else None)
 
 
 def _stream_logs(container, path: Path) -> None:
@@ -193,19 +232,3 @@ def _stream_logs(container, path: Path) -> None:
             log.write(chunk)
             log.flush()
 
-
-def _final_status(job_dir: Path, exit_code: int, *, oom: bool, stopped: bool, timed_out: bool,
-                  timeout_s: float | None) -> JobStatus:
-    """As for a local worker, plus what only the engine knows: timeouts and outside kills."""
-    if stopped or oom or not (timed_out or exit_code == KILLED_EXIT_CODE):
-        return finalize_status(job_dir, exit_code, oom=oom, stopped=stopped)
-    status = JobStatus.read(job_dir / STATUS)
-    if timed_out:
-        reason = f"timed out after {timeout_s:g}s (stopped, then killed)"
-    else:
-        reason = "container killed (SIGKILL, exit 137: `docker kill`, or the kernel's OOM killer outside the container)"
-    tail = log_tail(job_dir / "worker.log")
-    status.state, status.exit_code, status.finished_at = "failed", exit_code, now_iso()
-    status.error = f"{reason}: {tail}" if tail else reason
-    status.write(job_dir / STATUS)
-    return status

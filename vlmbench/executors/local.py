@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 
 from vlmbench.errors import ExecutorError
-from vlmbench.executors.base import Executor
+from vlmbench.executors.base import Executor, Observation
 from vlmbench.jobfiles import JobStatus, now_iso
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
@@ -31,41 +31,6 @@ from vlmbench.worker import PARENT_PID_VARIABLE, PREDICTIONS, STATUS
 
 POLL_S = 0.2
 TERMINATE_GRACE_S = 10.0
-LOG_TAIL_LINES = 5
-
-
-def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except FileNotFoundError:
-        return ""
-    return " | ".join(line.strip() for line in text[-lines:])
-
-
-def finalize_status(job_dir: Path, exit_code: int, *, oom: bool = False, stopped: bool = False,
-                    timed_out_s: float | None = None) -> JobStatus:
-    """The worker's own status when it wrote a final one; else what the exit code tells."""
-    status = JobStatus.read(job_dir / STATUS)
-    if status.state in ("done", "failed", "interrupted") and status.exit_code == exit_code and not timed_out_s:
-        return status
-    status.exit_code = exit_code
-    status.oom = oom
-    status.finished_at = now_iso()
-    if timed_out_s is not None:
-        status.state, status.error = "failed", f"timed out after {timed_out_s:g} s (the job's time limit)"
-    elif stopped:
-        status.state, status.error = "interrupted", "stopped by the user"
-    elif exit_code == 0:
-        status.state = "done"
-    else:
-        status.state = "failed"
-        reason = "out of memory (killed)" if oom else f"worker exited with code {exit_code}"
-        if exit_code < 0:
-            reason = f"worker killed by {signal.Signals(-exit_code).name}"
-        tail = log_tail(job_dir / "worker.log")
-        status.error = f"{reason}: {tail}" if tail else reason
-    status.write(job_dir / STATUS)
-    return status
 
 
 class LocalExecutor(Executor):
@@ -75,7 +40,7 @@ class LocalExecutor(Executor):
         # -P: the directory the user started in is not put on sys.path, so a PIL.py there is never imported.
         return [sys.executable, "-P", "-m", "vlmbench", "worker", str(job_dir / "job.json")]
 
-    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
         counter = LineCounter(job_dir / PREDICTIONS)
         progress.start(job.job_id, job.label, job.n_samples)
         # The worker arms its parent-death signal from this (worker._die_with_parent) and records it
@@ -92,9 +57,9 @@ class LocalExecutor(Executor):
             try:
                 while process.poll() is None:
                     progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
-                    timed_out = self.timeout_s is not None and time.monotonic() - started > self.timeout_s
-                    if (self.stopping.is_set() or timed_out) and not stopped:
-                        stopped = True
+                    late = self.timeout_s is not None and time.monotonic() - started > self.timeout_s
+                    if (self.stopping.is_set() or late) and not stopped:
+                        stopped, timed_out = True, not self.stopping.is_set()
                         # SIGTERM to the worker alone: it records what it did and closes its model, which
                         # stops what the model started; only then is the whole group killed.
                         process.terminate()
@@ -108,8 +73,8 @@ class LocalExecutor(Executor):
                 # must not outlive the job.
                 kill_group(process.pid)
         progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
-        return finalize_status(job_dir, process.returncode, stopped=stopped,
-                               timed_out_s=self.timeout_s if timed_out else None)
+        return Observation(exit_code=process.returncode, stopped=stopped and not timed_out,
+                           timed_out_s=self.timeout_s if timed_out else None)
 
 
 def kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
@@ -218,6 +183,6 @@ def release_job_dir(job_dir: Path, grace_s: float = TERMINATE_GRACE_S) -> None:
         return
     worker = (f"its worker (pid {worker_pid}) was stopped by this run" if stopped
               else "its worker ended without a final status")
-    status.state, status.finished_at = "interrupted", now_iso()
+    status.state, status.finished_at, status.failure_class = "interrupted", now_iso(), "interrupted"
     status.error = f"its `vlmbench run` (pid {status.runner_pid}) died; {worker}"
     status.write(job_dir / STATUS)

@@ -18,9 +18,8 @@ from pathlib import Path
 
 from vlmbench.config import env_number
 from vlmbench.errors import ExecutorError, Problem
-from vlmbench.executors.base import Executor
-from vlmbench.executors.local import finalize_status, log_tail
-from vlmbench.jobfiles import JobStatus, now_iso
+from vlmbench.executors.base import Executor, Observation, note, settle
+from vlmbench.jobfiles import FailureClass, JobStatus
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
 from vlmbench.slurm.commands import (
@@ -34,7 +33,7 @@ from vlmbench.slurm.commands import (
 )
 from vlmbench.slurm.poller import QueuePoller
 from vlmbench.slurm.script import BatchJob, job_name
-from vlmbench.worker import PREDICTIONS, STATUS
+from vlmbench.worker import PREDICTIONS
 
 POLL_S = 0.5
 TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
@@ -53,6 +52,11 @@ SLURM_FAILURES = {
     "DEADLINE": "missed its Slurm deadline",
     "CANCELLED": "was cancelled in Slurm outside vlmbench (scancel or an administrator)",
 }
+#: Their failure class (the rest: infrastructure).
+SLURM_FAILURE_CLASSES: dict[str, FailureClass] = {"TIMEOUT": "timeout", "DEADLINE": "timeout",
+                                                  "OUT_OF_MEMORY": "oom"}
+LOST = "Slurm job {slurm_id} left the queue and neither the controller nor sacct knows how it ended"
+LOST_HINT = "is the job directory on a shared path?"
 
 
 class SlurmExecutor(Executor):
@@ -91,15 +95,15 @@ class SlurmExecutor(Executor):
         cap = env_number(MAX_QUEUED_VARIABLE, int, minimum=1) or DEFAULT_MAX_QUEUED
         return super().run_all(jobs, parallel=max(parallel, min(len(jobs), cap)), progress=progress)
 
-    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
         batch = BatchJob.of(job, job_dir, self.timeout_s)
         self._cancel_leftovers(batch)
         progress.start(job.job_id, job.label, job.n_samples)
         if self.stopping.is_set():
-            return finalize_status(job_dir, 130, stopped=True)
+            return Observation(stopped=True)
         batch.write_script()
-        slurm_id = submit(batch.sbatch_args())
-        _note(job_dir, f"submitted as Slurm job {slurm_id}")
+        slurm_id = self.retrying(lambda: submit(batch.sbatch_args()), job_dir, "sbatch")
+        note(job_dir, f"submitted as Slurm job {slurm_id}")
         self.poller.watch(slurm_id)
         try:
             return self._supervise(job, job_dir, slurm_id, progress)
@@ -116,7 +120,7 @@ class SlurmExecutor(Executor):
         while queued_in(job_name(batch.job_id), str(batch.job_dir)) and time.monotonic() < deadline:
             time.sleep(POLL_S)
 
-    def _supervise(self, job: PlannedJob, job_dir: Path, slurm_id: str, progress: ProgressSink) -> JobStatus:
+    def _supervise(self, job: PlannedJob, job_dir: Path, slurm_id: str, progress: ProgressSink) -> Observation:
         counter = LineCounter(job_dir / PREDICTIONS)
         stopped = timed_out = False
         running_since: float | None = None
@@ -141,48 +145,31 @@ class SlurmExecutor(Executor):
                 break  # Slurm is slow to confirm; the status below says what is known
             time.sleep(POLL_S)
         progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
-        return slurm_final_status(job_dir, slurm_id, final_state(slurm_id), stopped=stopped,
-                                  timed_out_s=self.timeout_s if timed_out else None)
+        return slurm_observation(slurm_id, final_state(slurm_id), stopped=stopped,
+                                 timed_out_s=self.timeout_s if timed_out else None)
 
 
-def _note(job_dir: Path, text: str) -> None:
-    """A line of the host's own in worker.log, beside what the batch job writes there."""
-    with (job_dir / "worker.log").open("a", encoding="utf-8") as log:
-        log.write(f"vlmbench host {now_iso()}: {text}\n")
+def slurm_observation(slurm_id: str, state: SlurmJobState | None, *, stopped: bool = False,
+                      timed_out_s: float | None = None) -> Observation:
+    """What the host saw of a batch job's end, with what only Slurm knows (executors.base decides)."""
+    if state is None:
+        return Observation(stopped=stopped, timed_out_s=timed_out_s, context=LOST.format(slurm_id=slurm_id),
+                           hint=LOST_HINT)
+    # "0:9" is a job killed by signal 9: never a success, whatever the first number says.
+    exit_code = -state.signal if state.signal else state.exit_code
+    if exit_code is None and not (stopped or timed_out_s is not None):
+        exit_code = 0 if state.state == "COMPLETED" else 1
+    external = None
+    if state.state in SLURM_FAILURES and not (stopped or timed_out_s is not None):
+        external = f"Slurm job {slurm_id} {SLURM_FAILURES[state.state]}"
+        exit_code = None  # the worker's own code (130 after a SIGTERM) says nothing more
+    return Observation(exit_code=exit_code, stopped=stopped, timed_out_s=timed_out_s, external=external,
+                       external_class=SLURM_FAILURE_CLASSES.get(state.state, "infrastructure"),
+                       oom=state.state == "OUT_OF_MEMORY" and external is not None,
+                       context=None if state.state == "COMPLETED" else f"Slurm job {slurm_id} {state.describe()}")
 
 
 def slurm_final_status(job_dir: Path, slurm_id: str, state: SlurmJobState | None, *, stopped: bool = False,
                        timed_out_s: float | None = None) -> JobStatus:
-    """The worker's status where it could tell; Slurm's final state where only Slurm knows."""
-    if stopped or timed_out_s is not None:
-        exit_code = state.exit_code if state and state.exit_code is not None else 130
-        return finalize_status(job_dir, exit_code, stopped=stopped, timed_out_s=timed_out_s)
-    if state is not None and state.state in SLURM_FAILURES:
-        status = JobStatus.read(job_dir / STATUS)
-        reason = f"Slurm job {slurm_id} {SLURM_FAILURES[state.state]}"
-        tail = log_tail(job_dir / "worker.log")
-        status.state, status.finished_at = "failed", now_iso()
-        status.exit_code = state.exit_code if state.exit_code else status.exit_code
-        status.oom = state.state == "OUT_OF_MEMORY"
-        status.error = f"{reason}: {tail}" if tail else reason
-        status.write(job_dir / STATUS)
-        return status
-    if state is None:
-        status = JobStatus.read(job_dir / STATUS)
-        if status.state in ("done", "failed", "interrupted"):
-            return status
-        status.state, status.finished_at = "failed", now_iso()
-        status.error = (f"Slurm job {slurm_id} left the queue and neither the controller nor sacct knows how it "
-                        "ended, and the worker wrote no final status (is the job directory on a shared path?)")
-        status.write(job_dir / STATUS)
-        return status
-    # "0:9" is a job killed by signal 9: never a success, whatever the first number says.
-    exit_code = -state.signal if state.signal else state.exit_code
-    if exit_code is None:
-        exit_code = 0 if state.state == "COMPLETED" else 1
-    worker_said = JobStatus.read(job_dir / STATUS).state in ("done", "failed", "interrupted")
-    status = finalize_status(job_dir, exit_code)
-    if status.state == "failed" and not worker_said and state.state != "COMPLETED":
-        status.error = f"Slurm job {slurm_id} {state.describe()}: {status.error}"
-        status.write(job_dir / STATUS)
-    return status
+    """The job's final status, written: the worker's where it could tell, Slurm's where only Slurm knows."""
+    return settle(job_dir, slurm_observation(slurm_id, state, stopped=stopped, timed_out_s=timed_out_s))

@@ -13,16 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from vlmbench.datasets.schema import Sample
-from vlmbench.errors import VlmbenchError
+from vlmbench.errors import MetricError  # defined in vlmbench.errors; imported from here too
 from vlmbench.suggest import spelling_key, suggest
 
 MetricFn = Callable[[str, Sample], float]
 # Many samples at once (rapidfuzz's batch functions, numpy): one float per pair, in order.
 BatchFn = Callable[[Sequence[str], Sequence[Sample]], "np.ndarray | Sequence[float]"]
-
-
-class MetricError(VlmbenchError):
-    """An unknown metric or aggregator name, or a metric that cannot be computed."""
 
 
 @dataclass(frozen=True)

@@ -26,22 +26,13 @@ from urllib.parse import urlsplit
 
 import requests
 
-from vlmbench.errors import VlmbenchError
+from vlmbench.errors import EndpointError  # defined in vlmbench.errors; imported from here too
 
 logger = logging.getLogger("vlmbench.openai")
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 MESSAGE_LIMIT = 500
-
-
-class EndpointError(VlmbenchError):
-    """An OpenAI-compatible endpoint refused or failed a request (after any retries)."""
-
-    def __init__(self, message: str, hint: str | None = None, status: int | None = None, attempts: int = 1):
-        super().__init__(message, hint=hint)
-        self.status = status
-        self.attempts = attempts
 
 
 class _Transient(Exception):

@@ -6,12 +6,8 @@ import math
 
 from pydantic import BaseModel
 
-from vlmbench.errors import VlmbenchError
+from vlmbench.errors import ReportError  # noqa: F401 - re-exported: defined in vlmbench.errors
 from vlmbench.jobfiles import JobState, JobStatus, Prediction
-
-
-class ReportError(VlmbenchError):
-    """A results file cannot be read or a report cannot be written."""
 
 
 class JobSummary(BaseModel):

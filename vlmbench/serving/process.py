@@ -22,18 +22,10 @@ from pathlib import Path
 
 import requests
 
-from vlmbench.errors import ModelLoadError
+from vlmbench.errors import ServerStartError  # defined in vlmbench.errors; imported from here too
 
 TAIL_LINES = 200
 POLL_S = 0.25
-
-
-class ServerStartError(ModelLoadError):
-    """The server exited or never became healthy; the message carries its last log lines."""
-
-    def __init__(self, message: str, hint: str | None = None, port_in_use: bool = False) -> None:
-        super().__init__(message, hint=hint)
-        self.port_in_use = port_in_use
 
 
 def free_port() -> int:

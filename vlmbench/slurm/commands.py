@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vlmbench.errors import ExecutorError
+from vlmbench.errors import ExecutorError, InfrastructureError
 
 COMMAND_TIMEOUT_S = 60.0
 INSTALL_HINT = ("install the Slurm client tools (Debian/Ubuntu: `apt-get install slurm-client`) and run vlmbench "
@@ -58,13 +58,13 @@ def slurm(args: Sequence[str], *, timeout_s: float = COMMAND_TIMEOUT_S) -> subpr
     try:
         return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
-        raise ExecutorError(f"`{' '.join(args)}` did not answer within {timeout_s:g} s",
+        raise InfrastructureError(f"`{' '.join(args)}` did not answer within {timeout_s:g} s",
                             hint=CONTROLLER_HINT) from None
 
 
-def _failed(args: Sequence[str], result: subprocess.CompletedProcess[str]) -> ExecutorError:
+def _failed(args: Sequence[str], result: subprocess.CompletedProcess[str]) -> InfrastructureError:
     said = (result.stderr or result.stdout).strip().replace("\n", " | ")
-    return ExecutorError(f"`{' '.join(args)}` failed (exit {result.returncode}): {said}", hint=CONTROLLER_HINT)
+    return InfrastructureError(f"`{' '.join(args)}` failed (exit {result.returncode}): {said}", hint=CONTROLLER_HINT)
 
 
 def check_controller() -> None:

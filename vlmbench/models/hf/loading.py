@@ -64,8 +64,8 @@ def load_config(path: str, model_name: str, trust_remote_code: bool) -> Any:
 
     try:
         return AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
-    except Exception as exc:  # noqa: BLE001 - a load failure of any kind is reported the same way
-        raise _load_error(model_name, path, exc) from None
+    except Exception as exc:  # a load failure of any kind is reported the same way, its cause kept
+        raise _load_error(model_name, path, exc) from exc
 
 
 def load_model(path: str, model_name: str, settings: HFSettings, config: Any) -> Any:
@@ -81,6 +81,6 @@ def load_model(path: str, model_name: str, settings: HFSettings, config: Any) ->
         model = auto_class.from_pretrained(path, **kwargs)
         if settings.device_map is None:
             model = model.to(settings.device or default_device())
-    except Exception as exc:  # noqa: BLE001 - a load failure of any kind is reported the same way
-        raise _load_error(model_name, path, exc) from None
+    except Exception as exc:  # a load failure of any kind is reported the same way, its cause kept
+        raise _load_error(model_name, path, exc) from exc
     return model.eval()

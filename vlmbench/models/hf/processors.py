@@ -102,13 +102,13 @@ def load_processor(path: str, model_name: str, trust_remote_code: bool = False,
     except Exception as first:  # noqa: BLE001 - any failure gets the second route before it is reported
         try:
             processor = _from_parts(path, trust_remote_code, processor_kwargs)
-        except Exception as second:  # noqa: BLE001
+        except Exception as second:  # reported with both causes, the second chained
             raise ModelLoadError(
                 f"cannot build the processor of {model_name} from {path}: {type(first).__name__}: {first}; "
                 f"nor from its image processor and tokenizer: {type(second).__name__}: {second}",
                 hint="check that the folder holds processor_config.json (or preprocessor_config.json) "
                      "and the tokenizer files",
-            ) from None
+            ) from second
     tokenizer = getattr(processor, "tokenizer", None)
     if tokenizer is None or getattr(processor, "image_processor", None) is None:
         # AutoProcessor hands back a bare tokenizer when a checkpoint has no processor: remote-code

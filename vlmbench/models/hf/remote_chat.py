@@ -47,8 +47,8 @@ def load_tokenizer(path: str, model_name: str) -> Any:
 
     try:
         return AutoTokenizer.from_pretrained(path, trust_remote_code=True)
-    except Exception as exc:  # noqa: BLE001 - reported as a load failure, whatever its kind
-        raise ModelLoadError(f"cannot load the tokenizer of {model_name} from {path}: {exc}") from None
+    except Exception as exc:  # reported as a load failure, whatever its kind, its cause kept
+        raise ModelLoadError(f"cannot load the tokenizer of {model_name} from {path}: {exc}") from exc
 
 
 def _conversation(request: Request) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def _cached_snapshot(repo_id: str, revision: str | None) -> str | None:
 
     try:
         return snapshot_download(repo_id, revision=revision, local_files_only=True)
-    except Exception:  # noqa: BLE001 - any failure here means "not in the cache"
+    except (OSError, ValueError):  # the hub's errors (not cached, offline, a bad repo id): "not in the cache"
         return None
 
 
@@ -114,8 +114,8 @@ def _download(repo_id: str, model_name: str, revision: str | None) -> str:
     try:
         return snapshot_download(repo_id, revision=revision, etag_timeout=PROBE_TIMEOUT_S,
                                  ignore_patterns=IGNORED_FILES)
-    except Exception as exc:  # noqa: BLE001 - hub errors come in many types; all mean the same to the user
+    except Exception as exc:  # hub errors come in many types; all mean the same to the user
         raise ModelLoadError(f"weights of {model_name}: downloading {repo_id!r} into {_cache_dir()} failed: "
                              f"{type(exc).__name__}: {exc}",
                              hint="check disk space, network and HF_TOKEN, then run again (downloads resume)",
-                             ) from None
+                             ) from exc
