@@ -25,8 +25,9 @@ from pathlib import Path
 
 from vlmbench.docker.names import image_tag
 from vlmbench.executors import get_executor
-from vlmbench.jobfiles import JobStatus
 from vlmbench.progress import SilentProgress
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import JobStatus
 from vlmbench.runner import RunOptions, validate
 
 MODELS = {  # catalog row after the image column: package, module, class, weights, params
@@ -58,8 +59,8 @@ def time_one(executor_name: str, config: Path, catalog: Path, job_dir: Path) -> 
     [job] = plan.jobs
     executor = get_executor(executor_name)
     job_dir.mkdir(parents=True)
-    job.spec.write(job_dir / "job.json")
-    JobStatus(state="pending", n_samples=job.n_samples).write(job_dir / "status.json")
+    JobDir(job_dir).create(job.spec)
+    JobDir(job_dir).write_status(JobStatus(state="pending", n_samples=job.n_samples))
     start = time.time()
     status = executor.run_job(job, job_dir, SilentProgress())
     end = time.time()

@@ -21,8 +21,8 @@ import time
 from rapidfuzz.distance import Levenshtein
 
 from vlmbench.datasets.schema import Sample
-from vlmbench.jobfiles import Prediction
 from vlmbench.metrics import score_job
+from vlmbench.rundir.records import Prediction
 
 WORDS = ["invoice", "total", "amount", "date", "seller", "buyer", "счёт", "итого", "сумма", "дата", "продавец",
          "покупатель", "1 250,00", "2024-05-03", "ООО «Ромашка»", "Moscow", "Москва", "No. 4471"]

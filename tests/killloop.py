@@ -41,6 +41,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from vlmbench.rundir import JobDir
+
 REPO = Path(__file__).resolve().parents[1]
 HOST_EXIT_S = 90.0  # a host whose worker or container was killed must end on its own within this
 RERUN_TRIES = 4
@@ -200,7 +202,7 @@ class FileCheck:
 
 def check_predictions(path: Path) -> FileCheck:
     """The raw file, line by line: see the module docstring for what each count means."""
-    from vlmbench.jobfiles import Prediction
+    from vlmbench.rundir.records import Prediction
 
     check = FileCheck()
     if not path.exists():
@@ -389,7 +391,6 @@ class KillLoop:
 
     def _finish(self, out: Path, cycle: int) -> None:
         """Rerun until a run exits 0, then hold the folder to the reference."""
-        from vlmbench.jobfiles import JobStatus
 
         for attempt in range(RERUN_TRIES):
             host = self._start(out, f"cycle{cycle}.log")
@@ -414,7 +415,7 @@ class KillLoop:
             if job_dir is None:
                 self.figures.lost += len(expected)
                 continue
-            status = JobStatus.read(job_dir / "status.json")
+            status = JobDir(job_dir).read_status()
             if status.state != "done":
                 self.figures.stuck += 1
                 self.figures.problems.append(f"cycle {cycle}, {name}: final status {status.state}: {status.error}")

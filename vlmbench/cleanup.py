@@ -13,7 +13,6 @@ are on this engine and whose run is no longer held.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -23,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vlmbench.errors import ExecutorError, RunDirInUseError, VlmbenchError
-from vlmbench.jobfiles import JobSpec, JobStatus, now_iso
-from vlmbench.runlock import LOCK_NAME, RunLock, pid_exists
-from vlmbench.worker import STATUS
+from vlmbench.rundir import JobDir, RunDir
+from vlmbench.rundir.records import now_iso
+from vlmbench.runlock import RunLock, pid_exists
 
 #: Seconds a container or a local worker gets after SIGTERM to record what it did.
 STOP_GRACE_S = 10
@@ -51,24 +50,26 @@ class Action:
 def clean_run(run_dir: Path | str, *, force: bool = False, docker_client=None) -> list[Action]:
     """Remove what a killed run left in and for ``run_dir``; RunDirInUseError while a live process holds it."""
     run_dir = Path(run_dir)
+    run = RunDir(run_dir)
     if not run_dir.is_dir():
         raise VlmbenchError(f"{run_dir} is not a directory", hint="give the run directory `vlmbench run` wrote")
-    if not any((run_dir / name).exists() for name in ("run.json", "jobs", LOCK_NAME)):
-        raise VlmbenchError(f"{run_dir} is not a run directory (no run.json, jobs/ or {LOCK_NAME})",
+    if not run.looks_like_run():
+        raise VlmbenchError(f"{run_dir} is not a run directory (no {run.record_file.name}, "
+                            f"{run.jobs_folder.name}/ or {run.lock_file.name})",
                             hint="give the run directory `vlmbench run` wrote")
     lock = RunLock(run_dir, "vlmbench cleanup", force=force).acquire()
     try:
         actions: list[Action] = []
-        run_id, executor = _run_identity(run_dir)
+        run_id, executor = _run_identity(run)
         if executor in (None, "slurm"):
             actions += _cancel_slurm_jobs(run_dir, run_id, required=executor == "slurm")
         if executor in (None, "docker") or docker_client is not None:
             actions += _remove_containers(run_dir, run_id, docker_client, required=executor == "docker")
         actions += _stop_local_workers(run_dir)
-        actions += _settle_statuses(run_dir, lock)
-        actions += _remove_temp_files(run_dir)
+        actions += _settle_statuses(run, lock)
+        actions += _remove_temp_files(run)
         if lock.stale is not None:
-            actions.append(Action("lock", str(run_dir / LOCK_NAME),
+            actions.append(Action("lock", str(run.lock_file),
                                   f"stale lock of {lock.stale.describe()} removed"))
     finally:
         lock.release()
@@ -116,24 +117,20 @@ def clean_orphans(docker_client=None) -> list[Action]:
 # --- what the run is ------------------------------------------------------------------------------
 
 
-def _run_identity(run_dir: Path) -> tuple[str | None, str | None]:
-    """The run id and executor from run.json; the run id from a job.json if run.json was never written."""
+def _run_identity(run: RunDir) -> tuple[str | None, str | None]:
+    """The run id and executor from run.json; the run id from a job.json if run.json was never written
+    (or is unreadable: what a killed run left must still be found)."""
     try:
-        record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-        return str(record["run_id"]), str(record.get("executor") or "") or None
-    except (OSError, ValueError, KeyError, TypeError):
+        record = run.read_record()
+        return record.run_id, record.executor or None
+    except VlmbenchError:
         pass
-    for job_json in sorted((run_dir / "jobs").glob("*/job.json")):
+    for job in run.job_dirs():
         try:
-            return JobSpec.read(job_json).run_id, None
+            return job.read_spec().run_id, None
         except VlmbenchError:
             continue
     return None, None
-
-
-def _job_dirs(run_dir: Path) -> list[Path]:
-    jobs = run_dir / "jobs"
-    return sorted(p for p in jobs.iterdir() if p.is_dir()) if jobs.is_dir() else []
 
 
 # --- containers -------------------------------------------------------------------------------------
@@ -147,8 +144,8 @@ def _run_dir_of(container) -> Path | None:
     """The host run directory whose job directory is mounted at /job."""
     for mount in container.attrs.get("Mounts") or []:
         if mount.get("Destination") == JOB_MOUNT and mount.get("Source"):
-            job_dir = Path(mount["Source"])
-            return job_dir.parent.parent if job_dir.parent.name == "jobs" else None
+            run = RunDir.holding(Path(mount["Source"]))
+            return run.root if run is not None else None
     return None
 
 
@@ -219,7 +216,7 @@ def _slurm_jobs_of(run_dir: Path, run_id: str | None, slurm) -> dict[str, str]:
     result = slurm(["squeue", "-h", "-o", "%i|%j|%k|%Z"])
     if result.returncode != 0:
         raise ExecutorError(f"squeue failed: {(result.stderr or result.stdout).strip()}")
-    jobs_dir = str((run_dir / "jobs").resolve())
+    jobs_dir = str(RunDir(run_dir).jobs_folder.resolve())
     found: dict[str, str] = {}
     for line in result.stdout.splitlines():
         parts = line.strip().split("|")
@@ -249,7 +246,7 @@ def _command_line(pid: int) -> list[str] | None:
 
 def _local_workers(run_dir: Path) -> dict[int, tuple[str, list[str]]]:
     """pid → (job id, argv) of `python -m vlmbench worker RUN_DIR/jobs/<id>/job.json` processes on this host."""
-    jobs_dir = (run_dir / "jobs").resolve()
+    jobs_dir = RunDir(run_dir).jobs_folder.resolve()
     found: dict[int, tuple[str, list[str]]] = {}
     proc = Path("/proc")
     if not proc.is_dir():
@@ -261,7 +258,7 @@ def _local_workers(run_dir: Path) -> dict[int, tuple[str, list[str]]]:
         if not argv or "worker" not in argv or not any("vlmbench" in part for part in argv):
             continue
         for part in argv:
-            if not part.endswith("job.json"):
+            if not JobDir.is_spec_file(part):
                 continue
             path = Path(part)
             if not path.is_absolute():
@@ -308,29 +305,30 @@ def _stop_local_workers(run_dir: Path) -> list[Action]:
 # --- files ----------------------------------------------------------------------------------------------
 
 
-def _settle_statuses(run_dir: Path, lock: RunLock) -> list[Action]:
+def _settle_statuses(run: RunDir, lock: RunLock) -> list[Action]:
     """Statuses still "running" (their worker and its runner are gone): interrupted, to be resumed."""
     runner = f"its runner, {lock.stale.describe()}," if lock.stale else "its runner"
     actions = []
-    for job_dir in _job_dirs(run_dir):
-        path = job_dir / STATUS
-        if not path.is_file():
+    for job in run.job_dirs():
+        try:
+            status = job.read_status()
+        except VlmbenchError as exc:  # one unreadable status must not stop the rest of the cleanup
+            actions.append(Action("status", f"job {job.job_id}", f"left: {exc}"))
             continue
-        status = JobStatus.read(path)
         if status.state != "running":
             continue
         status.state, status.finished_at, status.failure_class = "interrupted", now_iso(), "interrupted"
         status.error = f"interrupted: {runner} ended without finishing it (marked by vlmbench cleanup)"
-        status.write(path)
-        actions.append(Action("status", f"job {job_dir.name}", "running → interrupted (a rerun resumes it)"))
+        job.write_status(status)
+        actions.append(Action("status", f"job {job.job_id}", "running → interrupted (a rerun resumes it)"))
     return actions
 
 
-def _remove_temp_files(run_dir: Path) -> list[Action]:
+def _remove_temp_files(run: RunDir) -> list[Action]:
     """The temporary files of atomic writes cut short, in the run directory and its job directories."""
-    folders = [run_dir, *_job_dirs(run_dir)]
+    run_dir = run.root
     actions = []
-    for folder in folders:
+    for folder in [run_dir, *(job.path for job in run.job_dirs())]:
         for path in sorted(folder.iterdir()):
             if path.is_file() and not path.is_symlink() and ATOMIC_TEMP.match(path.name):
                 path.unlink(missing_ok=True)

@@ -49,7 +49,7 @@ class VlmbenchError(Exception):
     """A failure the user can fix; its text is written for them."""
 
     exit_code = 2
-    #: What a job that ends with this error failed of (jobfiles.FailureClass): the user's input by default.
+    #: What a job that ends with this error failed of (rundir.records.FailureClass): the user's input by default.
     failure_class = "bad-input"
 
     def __init__(self, message: str, hint: str | None = None, location: Location | None = None):
@@ -133,6 +133,10 @@ class MetricError(VlmbenchError):
 
 class ReportError(VlmbenchError):
     """A results file cannot be read or a report cannot be written."""
+
+
+class RunDirError(VlmbenchError):
+    """A file in a run directory that does not hold what vlmbench wrote there (corrupt, foreign, too new)."""
 
 
 class RunDirInUseError(VlmbenchError):

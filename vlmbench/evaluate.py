@@ -16,21 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
-
 from vlmbench import __version__
 from vlmbench.datasets import Dataset, load_dataset
 from vlmbench.datasets.selection import describe_selection, references_fingerprint, selected_samples
-from vlmbench.errors import VlmbenchError
-from vlmbench.fileio import write_atomic
-from vlmbench.jobfiles import JobSpec, JobStatus, Prediction, read_predictions
 from vlmbench.metrics import ResultRow, score_job
-from vlmbench.report import JobSummary, read_results_csv, summarize_job, write_report, write_results_csv
-from vlmbench.worker import PREDICTIONS, STATUS
-
-METRICS = "metrics.json"
-SCORES = "scores.jsonl"
-REPORT_KEY = ".report-inputs"  # what the report was last drawn from; lets a no-op rerun skip it
+from vlmbench.report import JobSummary, render_report, summarize_job
+from vlmbench.rundir import JobDir, RunDir
+from vlmbench.rundir.records import JobMetrics, JobSpec, JobStatus, Prediction, RunJob, RunRecord
 
 
 @dataclass
@@ -41,39 +33,19 @@ class RunScores:
     relabelled: list[JobSummary] = field(default_factory=list)
 
 
-class JobMetrics(BaseModel):
-    """metrics.json: a job's result rows and the inputs they were computed from."""
-
-    inputs: str  # hash of what the scores depend on; equal inputs → the rows still hold
-    references_fingerprint: str
-    rows: list[ResultRow]
+JobFiles = tuple[RunJob, JobSpec, JobStatus, list[Prediction], Dataset]
 
 
-def read_run_record(run_dir: Path) -> dict:
-    path = Path(run_dir) / "run.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise VlmbenchError(f"{run_dir} is not a run directory (no run.json)",
-                            hint="pass the --out folder of a `vlmbench run`") from None
-    except json.JSONDecodeError as exc:
-        raise VlmbenchError(f"{path}: not valid JSON ({exc.msg})") from None
-
-
-JobFiles = tuple[dict, JobSpec, JobStatus, list[Prediction], Dataset]
-
-
-def _job_files(run_dir: Path, record: dict) -> Iterator[JobFiles]:
+def _job_files(run_dir: RunDir, record: RunRecord) -> Iterator[JobFiles]:
     """Each job's record in run.json, its files, and its dataset (each dataset loaded once)."""
     datasets: dict[str, Dataset] = {}
-    for job in record["jobs"]:
-        job_dir = run_dir / "jobs" / job["job_id"]
-        spec = JobSpec.read(job_dir / "job.json")
-        root = job["dataset_root"]  # the host's path; job.json may hold a container's
+    for job in record.jobs:
+        files = run_dir.job(job.job_id)
+        spec = files.read_spec()
+        root = job.dataset_root  # the host's path; a container's job file holds its own
         if root not in datasets:
             datasets[root] = load_dataset(Path(root), name=spec.dataset.name)
-        status, predictions = JobStatus.read(job_dir / STATUS), read_predictions(job_dir / PREDICTIONS)
-        yield job, spec, status, predictions, datasets[root]
+        yield job, spec, files.read_status(), files.read_predictions(), datasets[root]
 
 
 def _job_meta(spec: JobSpec) -> dict:
@@ -86,14 +58,7 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _read_metrics(path: Path) -> JobMetrics | None:
-    try:
-        return JobMetrics.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError):
-        return None  # absent, or from an older vlmbench: score again
-
-
-def _score_job(job_dir: Path, job: dict, spec: JobSpec, dataset: Dataset,
+def _score_job(files: JobDir, job: RunJob, spec: JobSpec, dataset: Dataset,
                predictions: list[Prediction]) -> JobMetrics:
     """The job's metrics, from metrics.json when its inputs are unchanged, else scored afresh.
 
@@ -102,19 +67,16 @@ def _score_job(job_dir: Path, job: dict, spec: JobSpec, dataset: Dataset,
     """
     samples = selected_samples(dataset.samples, spec.dataset)
     references = references_fingerprint(samples)
-    predictions_path = job_dir / PREDICTIONS
-    stat = predictions_path.stat() if predictions_path.exists() else None
-    inputs = _digest(__version__, references, [s.id for s in samples], job["metrics"], job["aggregators"],
-                     _meta_key(spec), (stat.st_size, stat.st_mtime_ns) if stat else None)
-    previous = _read_metrics(job_dir / METRICS)
-    if previous is not None and previous.inputs == inputs and (job_dir / SCORES).exists():
+    inputs = _digest(__version__, references, [s.id for s in samples], job.metrics, job.aggregators,
+                     _meta_key(spec), files.predictions_signature())
+    previous = files.read_metrics()
+    if previous is not None and previous.inputs == inputs and files.has_scores():
         return previous
     wanted = {s.id for s in samples}
     predictions = [p for p in predictions if p.id in wanted]
-    scores = score_job(samples, predictions, job["metrics"], job["aggregators"], **_job_meta(spec))
-    write_atomic(job_dir / SCORES, scores.jsonl())
+    scores = score_job(samples, predictions, job.metrics, job.aggregators, **_job_meta(spec))
     result = JobMetrics(inputs=inputs, references_fingerprint=references, rows=scores.rows)
-    write_atomic(job_dir / METRICS, result.model_dump_json(indent=1))
+    files.write_scores(scores.jsonl(), result)
     return result
 
 
@@ -130,41 +92,35 @@ def _summary(spec: JobSpec, status: JobStatus, predictions: list[Prediction], da
 
 def score_run(run_dir: Path) -> RunScores:
     """Every job's metrics, results.csv and the report, each redone only if its inputs changed."""
-    run_dir = Path(run_dir)
-    record = read_run_record(run_dir)
+    run = RunDir(run_dir)
+    record = run.read_record()
     results: list[ResultRow] = []
     summaries: list[JobSummary] = []
     relabelled: list[JobSummary] = []
-    for job, spec, status, predictions, dataset in _job_files(run_dir, record):
-        job_dir = run_dir / "jobs" / spec.job_id
-        metrics = _score_job(job_dir, job, spec, dataset, predictions)
+    for job, spec, status, predictions, dataset in _job_files(run, record):
+        metrics = _score_job(run.job(job.job_id), job, spec, dataset, predictions)
         results += metrics.rows
         summary = _summary(spec, status, predictions, dataset)
         summaries.append(summary)
         if predictions and status.references_fingerprint not in (None, metrics.references_fingerprint):
             relabelled.append(summary)
-    _write_outputs(run_dir, record, results, summaries)
+    key = _digest(__version__, [r.model_dump() for r in results], [s.model_dump() for s in summaries])
+    if not run.report_is_current(key):
+        markdown, html = render_report(results, summaries, title=_title(record))
+        run.write_results_and_report(results, markdown, html, key)
     return RunScores(results=results, jobs=summaries, relabelled=relabelled)
 
 
-def _write_outputs(run_dir: Path, record: dict, results: list[ResultRow],
-                   summaries: list[JobSummary]) -> None:
-    key = _digest(__version__, [r.model_dump() for r in results], [s.model_dump() for s in summaries])
-    key_path = run_dir / REPORT_KEY
-    drawn = key_path.exists() and key_path.read_text(encoding="utf-8") == key
-    if drawn and (run_dir / "report.html").exists():
-        return
-    write_results_csv(run_dir / "results.csv", results)
-    write_report(run_dir, results, summaries, title=f"vlmbench run {record['run_id']}")
-    write_atomic(key_path, key)
+def _title(record: RunRecord) -> str:
+    return f"vlmbench run {record.run_id}"
 
 
 def rebuild_report(run_dir: Path) -> RunScores:
     """The report again from results.csv and the job files; nothing is rescored."""
-    run_dir = Path(run_dir)
-    record = read_run_record(run_dir)
-    results = read_results_csv(run_dir / "results.csv")
+    run = RunDir(run_dir)
+    record = run.read_record()
+    results = run.read_results()
     summaries = [_summary(spec, status, predictions, dataset)
-                 for _, spec, status, predictions, dataset in _job_files(run_dir, record)]
-    write_report(run_dir, results, summaries, title=f"vlmbench run {record['run_id']}")
+                 for _, spec, status, predictions, dataset in _job_files(run, record)]
+    run.write_report(*render_report(results, summaries, title=_title(record)))
     return RunScores(results=results, jobs=summaries)

@@ -33,11 +33,11 @@ from vlmbench.datasets.selection import (
     selection_text,
 )
 from vlmbench.errors import ConfigError, Location, Problem, VlmbenchError
-from vlmbench.jobfiles import DatasetRef, JobSpec, ModelRef, PromptSpec
 from vlmbench.metrics import default_metrics, get_metric, resolve_aggregator
 from vlmbench.models.base import GenerationParams
 from vlmbench.prompt_files import PromptCollection, find_prompt_collection, read_system_prompt
 from vlmbench.registry import module_is_importable
+from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef, PromptSpec
 
 DEFAULT_AGGREGATORS = ["general", "by_doc_type", "by_question_type"]
 

@@ -27,7 +27,7 @@ from vlmbench.dataroot import PROMPT_COLLECTIONS, SYSTEM_PROMPTS, candidates, kn
 from vlmbench.datasets.schema import Sample
 from vlmbench.errors import ConfigError, Location, Problem
 from vlmbench.fileio import decode_text, expand_user, os_reason, read_regular
-from vlmbench.jobfiles import PromptRule
+from vlmbench.rundir.records import PromptRule
 from vlmbench.suggest import suggest
 
 KEY_COLUMN = "doc_class_question_type"

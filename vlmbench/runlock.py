@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Self
 
 from vlmbench.errors import RunDirInUseError
+from vlmbench.rundir import RunDir
 
-LOCK_NAME = "run.lock"
 #: errnos of a filesystem that has no flock: the JSON check alone decides there.
 NO_FLOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 
@@ -141,11 +141,11 @@ def in_use_message(run_dir: Path, owner: LockOwner | None, *, held: bool, cleani
     """One line for a process refused a run directory: who holds it and what to do."""
     cleanup = f"`vlmbench cleanup {run_dir}`"
     if owner is None:
-        return f"{run_dir} is in use by another vlmbench process (its lock file {run_dir / LOCK_NAME} is held)"
+        return f"{run_dir} is in use by another vlmbench process (its lock file {RunDir(run_dir).lock_file} is held)"
     if held and owner.is_alive() is False:
         # The recorded owner is gone but its lock is not: a process it started inherited the lock.
         return (f"{run_dir} is in use: the lock of {owner.describe()}, which is gone, is still held by a "
-                f"process it started; stop that process (`fuser -v {run_dir / LOCK_NAME}` names it)")
+                f"process it started; stop that process (`fuser -v {RunDir(run_dir).lock_file}` names it)")
     if not owner.on_this_host:
         where = (f"wait for it or stop it; once it is gone, run {cleanup} on {owner.host}, or "
                  f"`vlmbench cleanup --force {run_dir}` here")
@@ -160,7 +160,7 @@ class RunLock:
 
     def __init__(self, run_dir: Path | str, command: str = "vlmbench run", *, force: bool = False) -> None:
         self.run_dir = Path(run_dir)
-        self.path = self.run_dir / LOCK_NAME
+        self.path = RunDir(self.run_dir).lock_file
         self.command = command
         self.force = force  # take over an owner this host cannot see (another host's), never a held flock
         self.stale: LockOwner | None = None  # the earlier owner whose lock this one took over
@@ -257,7 +257,7 @@ def _is_us(owner: LockOwner) -> bool:
 
 def read_owner(run_dir: Path | str) -> LockOwner | None:
     """What the lock file of a run directory says (its holder, or a dead one's leftover), without locking."""
-    return LockOwner.parse(_read(str(Path(run_dir) / LOCK_NAME)))
+    return LockOwner.parse(_read(str(RunDir(run_dir).lock_file)))
 
 
 @contextmanager
@@ -281,4 +281,4 @@ def hold_run_dir(run_dir: Path | str, command: str) -> Iterator[RunLock | None]:
         lock.release()
 
 
-__all__ = ["LOCK_NAME", "LockOwner", "RunLock", "hold_run_dir", "in_use_message", "read_owner", "start_ticks"]
+__all__ = ["LockOwner", "RunLock", "hold_run_dir", "in_use_message", "read_owner", "start_ticks"]

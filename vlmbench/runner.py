@@ -6,9 +6,7 @@ Each step reads only the files of the step before, so `evaluate` and
 
 from __future__ import annotations
 
-import json
 import platform
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,12 +19,11 @@ from vlmbench.errors import ConfigError, Location, Problem
 from vlmbench.evaluate import RunScores, score_run
 from vlmbench.executors import get_executor
 from vlmbench.executors.local import release_job_dir
-from vlmbench.fileio import write_atomic
-from vlmbench.jobfiles import JobStatus, now_iso
 from vlmbench.plan import Plan, PlannedJob, build_plan, check_run, images_of_rows
 from vlmbench.progress import ProgressSink
+from vlmbench.rundir import JobDir, RunDir
+from vlmbench.rundir.records import HostInfo, JobStatus, RunJob, RunRecord, now_iso
 from vlmbench.runlock import RunLock
-from vlmbench.worker import PREDICTIONS, STATUS
 
 
 @dataclass
@@ -77,7 +74,7 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
         job.spec.max_error_rate = options.max_error_rate
     executor.check(plan.jobs)
     missing = [job for job in plan.jobs if job.run_row.only_evaluate_metrics
-               and not (plan.run_dir / "jobs" / job.job_id / PREDICTIONS).exists()]
+               and not RunDir(plan.run_dir).job(job.job_id).has_predictions()]
     if missing:
         raise ConfigError.from_problems([Problem(
             f"only_evaluate_metrics is set but job {job.job_id} has no predictions in {plan.run_dir}",
@@ -86,48 +83,44 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     return plan
 
 
-def _write_run_json(plan: Plan) -> dict:
-    record = {
-        "run_id": plan.run_id,
-        "created_at": now_iso(),
-        "config": str(plan.config_path.resolve()),
-        "executor": plan.executor,
-        "vlmbench": __version__,
-        "images": plan.image_digests,
-        "host": {"python": sys.version.split()[0], "platform": platform.platform(), "node": platform.node()},
-        "jobs": [
-            {"job_id": job.job_id, "config_row": job.run_row.model_dump(mode="json"),
-             "catalog_row": job.catalog_row.model_dump(mode="json"), "image": job.spec.image,
-             "image_digest": plan.image_digests.get(job.spec.image or ""),
-             "metrics": job.metrics, "aggregators": job.aggregators, "n_samples": job.n_samples,
-             "selection": job.selection,
-             "dataset_root": str(job.dataset_root)}
+def _write_run_json(plan: Plan) -> RunRecord:
+    record = RunRecord(
+        run_id=plan.run_id,
+        created_at=now_iso(),
+        config=str(plan.config_path.resolve()),
+        executor=plan.executor,
+        vlmbench=__version__,
+        images=plan.image_digests,
+        host=HostInfo(python=sys.version.split()[0], platform=platform.platform(), node=platform.node()),
+        jobs=[
+            RunJob(job_id=job.job_id, config_row=job.run_row.model_dump(mode="json"),
+                   catalog_row=job.catalog_row.model_dump(mode="json"), image=job.spec.image,
+                   image_digest=plan.image_digests.get(job.spec.image or ""), metrics=job.metrics,
+                   aggregators=job.aggregators, n_samples=job.n_samples, selection=job.selection,
+                   dataset_root=str(job.dataset_root))
             for job in plan.jobs
         ],
-    }
-    write_atomic(plan.run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False))
+    )
+    RunDir(plan.run_dir).write_record(record)
     return record
 
 
-def _record_environments(plan: Plan, record: dict) -> None:
+def _record_environments(plan: Plan, record: RunRecord) -> None:
     """Add each job's environment versions to run.json as its worker found them (its image's, not ours)."""
-    for entry in record["jobs"]:
-        environment = JobStatus.read(plan.run_dir / "jobs" / entry["job_id"] / STATUS).environment
-        entry["environment"] = environment.model_dump() if environment else None
-    write_atomic(plan.run_dir / "run.json", json.dumps(record, indent=2, ensure_ascii=False))
+    run_dir = RunDir(plan.run_dir)
+    for entry in record.jobs:
+        entry.environment = run_dir.job(entry.job_id).read_status().environment
+    run_dir.write_record(record)
 
 
-def _prepare_job_dir(plan: Plan, job: PlannedJob, resume: bool) -> Path:
-    job_dir = plan.run_dir / "jobs" / job.job_id
-    if not resume and job_dir.exists() and not job.run_row.only_evaluate_metrics:
-        shutil.rmtree(job_dir)
-    job_dir.mkdir(parents=True, exist_ok=True)
-    job.spec.write(job_dir / "job.json")
+def _prepare_job_dir(plan: Plan, job: PlannedJob, resume: bool) -> JobDir:
+    job_dir = RunDir(plan.run_dir).job(job.job_id)
+    job_dir.create(job.spec, fresh=not resume and not job.run_row.only_evaluate_metrics)
     return job_dir
 
 
-def _is_finished(job: PlannedJob, job_dir: Path) -> bool:
-    status = JobStatus.read(job_dir / STATUS)
+def _is_finished(job: PlannedJob, job_dir: JobDir) -> bool:
+    status = job_dir.read_status()
     return status.state == "done" and status.n_samples == job.n_samples
 
 
@@ -141,7 +134,7 @@ def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = Non
 def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
     executor = get_executor(options.executor, options.timeout_s)
     for job in plan.jobs:  # a worker left by a killed run stops before its job is touched again
-        release_job_dir(plan.run_dir / "jobs" / job.job_id)
+        release_job_dir(RunDir(plan.run_dir).job(job.job_id).path)
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     record = _write_run_json(plan)
     to_run, statuses = [], {}
@@ -150,12 +143,12 @@ def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | No
         if job.run_row.only_evaluate_metrics:
             statuses[job.job_id] = JobStatus(state="done")
         elif _is_finished(job, job_dir):
-            statuses[job.job_id] = JobStatus.read(job_dir / STATUS)
-            executor.release_finished(job, job_dir)
+            statuses[job.job_id] = job_dir.read_status()
+            executor.release_finished(job, job_dir.path)
         else:
-            if not (job_dir / STATUS).exists():
-                JobStatus(state="pending", n_samples=job.n_samples).write(job_dir / STATUS)
-            to_run.append((job, job_dir))
+            if not job_dir.has_status():
+                job_dir.write_status(JobStatus(state="pending", n_samples=job.n_samples))
+            to_run.append((job, job_dir.path))
     try:
         statuses.update(executor.run_all(to_run, parallel=options.jobs, progress=progress))
     finally:

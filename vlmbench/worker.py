@@ -1,4 +1,4 @@
-"""The worker: job.json in, predictions.jsonl and status.json out.
+"""The worker: a job file in, predictions and a status out (files of vlmbench.rundir.JobDir).
 
 It runs wherever the model's dependencies live (a subprocess of the host,
 a container, a Slurm node) and reads only its job directory and the
@@ -34,13 +34,11 @@ from vlmbench.datasets import (
 from vlmbench.datasets.schema import Sample
 from vlmbench.environment import environment_versions
 from vlmbench.errors import DatasetError, VlmbenchError
-from vlmbench.fileio import write_atomic
-from vlmbench.jobfiles import FailureClass, JobSpec, JobStatus, Prediction, now_iso, read_predictions
 from vlmbench.models.base import Request, VisionLanguageModel
 from vlmbench.registry import resolve_model_class
+from vlmbench.rundir import JobDir, read_spec
+from vlmbench.rundir.records import FailureClass, JobStatus, Prediction, now_iso
 
-PREDICTIONS = "predictions.jsonl"
-STATUS = "status.json"
 STATUS_EVERY_S = 2.0
 PREFETCH_BATCHES = 2
 # Set by the local executor to its own pid: the worker then dies with that host (see _die_with_parent).
@@ -133,17 +131,15 @@ def _answer(model: VisionLanguageModel,
 
 class Worker:
     def __init__(self, job_path: Path):
-        self.spec = JobSpec.read(job_path)
-        self.job_dir = Path(job_path).parent
-        self.predictions_path = self.job_dir / PREDICTIONS
-        self.status_path = self.job_dir / STATUS
+        self.spec = read_spec(job_path)
+        self.files = JobDir.of_spec_file(job_path)
         self.status = JobStatus(state="running", started_at=now_iso(), worker_pid=os.getpid(),
                                 host=platform.node(), runner_pid=_parent_pid())
         #: What an unexpected exception fails the job of, by where it came from (see run_worker).
         self.failure_class: FailureClass = "infrastructure"
 
     def _write_status(self) -> None:
-        self.status.write(self.status_path)
+        self.files.write_status(self.status)
 
     def _pending_samples(self) -> list[Sample]:
         ref = self.spec.dataset
@@ -161,11 +157,10 @@ class Worker:
         wanted = {s.id for s in samples}
         # A sample that failed before is tried again: this job is running because it is not done,
         # and a failure may have been passing (out of memory, a timeout, a file being copied).
-        kept = [p for p in read_predictions(self.predictions_path)
-                if p.error is None and p.answer is not None]
+        kept = [p for p in self.files.read_predictions() if p.error is None and p.answer is not None]
         # Rewrite without a torn last line (a kill mid-write) or the failures before appending again.
-        if self.predictions_path.exists():
-            write_atomic(self.predictions_path, "".join(p.model_dump_json() + "\n" for p in kept))
+        if self.files.has_predictions():
+            self.files.rewrite_predictions(kept)
         done = {p.id for p in kept}
         self.status.n_samples = len(samples)
         self.status.n_done = len(done & wanted)
@@ -213,7 +208,7 @@ class Worker:
         n, n_failed = self.status.n_samples, self.status.n_errors
         if n and (n_failed == n or n_failed / n > self.spec.max_error_rate):
             # Rare path: reading the file back is fine here.
-            first = next((p.error or "no answer" for p in read_predictions(self.predictions_path)
+            first = next((p.error or "no answer" for p in self.files.read_predictions()
                           if p.error is not None or p.answer is None), "no answer")
             self.status.state, self.status.exit_code, self.status.failure_class = "failed", 1, "model-error"
             allowed = f"{self.spec.max_error_rate:.0%}"
@@ -224,7 +219,7 @@ class Worker:
 
     def _predict(self, model: VisionLanguageModel, todo: list[Sample]) -> None:
         last_status = time.monotonic()
-        with self.predictions_path.open("a", encoding="utf-8") as out:
+        with self.files.append_predictions() as out:
             for batch in _batches(self.root, todo, self.spec.batch_size or model.max_batch_size):
                 ready = [(sample, images) for sample, images, error in batch if error is None]
                 requests = [Request(prompt=self._prompt(sample), images=images, params=self.spec.generation,
@@ -297,9 +292,10 @@ def run_worker(job_path: Path) -> int:
         worker = Worker(Path(job_path))
     except VlmbenchError as exc:  # a job.json this worker cannot read: said in its status too, then as ever
         with contextlib.suppress(OSError):  # no job folder to write in: the host says it
-            JobStatus(state="failed", exit_code=exc.exit_code, error=str(exc), failure_class=exc.failure_class,
-                      started_at=now_iso(), finished_at=now_iso(), worker_pid=os.getpid(), host=platform.node(),
-                      runner_pid=_parent_pid()).write(Path(job_path).parent / STATUS)
+            JobDir.of_spec_file(job_path).write_status(JobStatus(
+                state="failed", exit_code=exc.exit_code, error=str(exc), failure_class=exc.failure_class,
+                started_at=now_iso(), finished_at=now_iso(), worker_pid=os.getpid(), host=platform.node(),
+                runner_pid=_parent_pid()))
         raise
     try:
         _die_with_parent()

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from tests.unit.test_runlock import hold
 from vlmbench.cleanup import clean_orphans
 from vlmbench.cli.app import app
-from vlmbench.jobfiles import JobStatus
-from vlmbench.runlock import LOCK_NAME
+from vlmbench.rundir import LOCK as LOCK_NAME
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import JobStatus
 
 runner = CliRunner()
 
@@ -34,8 +35,8 @@ def killed_run(run_dir: Path, executor: str = "local") -> Path:
     job_dir = run_dir / "jobs" / "job-a"
     job_dir.mkdir(parents=True)
     (run_dir / "run.json").write_text(json.dumps({"run_id": "demo-1234abcd", "executor": executor, "jobs": []}))
-    JobStatus(state="running", n_samples=10, n_done=4).write(job_dir / "status.json")
-    JobStatus(state="done", n_samples=10, n_done=10).write(run_dir / "jobs" / "job-b" / "status.json")
+    JobDir(job_dir).write_status(JobStatus(state="running", n_samples=10, n_done=4))
+    JobDir(run_dir / "jobs" / "job-b").write_status(JobStatus(state="done", n_samples=10, n_done=10))
     (job_dir / ".status.json.k3x_9q2z").write_text("{half")
     (run_dir / ".results.csv.ab12cd34").write_text("half")
     process = hold(run_dir)
@@ -48,9 +49,9 @@ def test_cleanup_after_a_killed_run(tmp_path):
     run_dir = killed_run(tmp_path / "runs" / "demo")
     result = invoke("cleanup", run_dir)
     assert result.exit_code == 0, result.output
-    assert JobStatus.read(run_dir / "jobs" / "job-a" / "status.json").state == "interrupted"
-    assert "vlmbench cleanup" in JobStatus.read(run_dir / "jobs" / "job-a" / "status.json").error
-    assert JobStatus.read(run_dir / "jobs" / "job-b" / "status.json").state == "done"
+    assert JobDir(run_dir / "jobs" / "job-a").read_status().state == "interrupted"
+    assert "vlmbench cleanup" in JobDir(run_dir / "jobs" / "job-a").read_status().error
+    assert JobDir(run_dir / "jobs" / "job-b").read_status().state == "done"
     assert not (run_dir / "jobs" / "job-a" / ".status.json.k3x_9q2z").exists()
     assert not (run_dir / ".results.csv.ab12cd34").exists()
     assert not (run_dir / LOCK_NAME).exists()
@@ -68,7 +69,7 @@ def test_cleanup_refuses_a_live_run(tmp_path):
         assert result.exit_code == 2, result.output
         assert f"pid {process.pid} " in result.output and "wait for it or stop it" in result.output
         # Nothing was touched.
-        assert JobStatus.read(run_dir / "jobs" / "job-a" / "status.json").state == "running"
+        assert JobDir(run_dir / "jobs" / "job-a").read_status().state == "running"
         assert (run_dir / "jobs" / "job-a" / ".status.json.k3x_9q2z").exists()
     finally:
         process.kill()
@@ -174,7 +175,7 @@ def test_cleanup_without_a_run_dir_leaves_held_runs_alone(tmp_path):
         process.kill()
         process.wait()
     assert mine.removed and homeless.removed and not theirs.removed
-    assert JobStatus.read(held / "jobs" / "job-a" / "status.json").state == "running"
-    assert JobStatus.read(stale / "jobs" / "job-a" / "status.json").state == "interrupted"
+    assert JobDir(held / "jobs" / "job-a").read_status().state == "running"
+    assert JobDir(stale / "jobs" / "job-a").read_status().state == "interrupted"
     left = next(a for a in actions if a.target == theirs.name)
     assert left.outcome.startswith("left:") and f"pid {process.pid} " in left.outcome

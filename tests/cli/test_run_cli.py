@@ -217,7 +217,7 @@ def test_a_corrected_label_is_rescored_without_rerunning_the_model(tmp_path):
 
 @pytest.mark.integration
 def test_scores_split_by_an_annotation_column_the_user_added(tmp_path):
-    from vlmbench.report import read_results_csv
+    from vlmbench.rundir.results_csv import read_results_csv
 
     dataset = make_text_dataset(tmp_path / "d", WORDS[:8])
     annotation = dataset / "annotation.csv"

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tests.conftest import WORDS, make_text_dataset
 from vlmbench.cli.app import app
 from vlmbench.datasets import load_dataset, references_changed, selected_samples
-from vlmbench.jobfiles import JobSpec, JobStatus, read_predictions
+from vlmbench.rundir import JobDir
 
 runner = CliRunner()
 
@@ -87,7 +87,7 @@ def test_a_label_fix_rescores_the_same_jobs_without_running_the_model(tmp_path, 
     assert calls(log) == ["load", f"generate {len(WORDS)}"]
     assert exact_match(out) == pytest.approx(1 / 12)  # the model says "total": right for s1 only
     predictions = (job_dir / "predictions.jsonl").read_text()
-    recorded = JobStatus.read(job_dir / "status.json").references_fingerprint
+    recorded = JobDir(job_dir).read_status().references_fingerprint
     assert recorded and references_changed(recorded, load_dataset(data).samples) is False
 
     # The annotators fix two labels: s0 and s4 were "total" all along.
@@ -101,7 +101,7 @@ def test_a_label_fix_rescores_the_same_jobs_without_running_the_model(tmp_path, 
     assert (job_dir / "predictions.jsonl").read_text() == predictions
     assert exact_match(out) == pytest.approx(3 / 12)  # re-scored against the fixed labels
     # The job's status still holds the references its predictions were made against: scoring can say so.
-    status = JobStatus.read(job_dir / "status.json")
+    status = JobDir(job_dir).read_status()
     assert status.references_fingerprint == recorded
     assert references_changed(status.references_fingerprint, load_dataset(data).samples) is True
 
@@ -111,7 +111,7 @@ def test_a_label_fix_rescores_the_same_jobs_without_running_the_model(tmp_path, 
     new_dirs = [d for d in (out / "jobs").iterdir() if d.name != job_dir.name]
     assert len(new_dirs) == 1
     assert calls(log) == ["load", f"generate {len(WORDS)}"] * 2
-    assert len(read_predictions(new_dirs[0] / "predictions.jsonl")) == len(WORDS)
+    assert len(JobDir(new_dirs[0]).read_predictions()) == len(WORDS)
 
 
 @pytest.mark.integration
@@ -127,10 +127,10 @@ def test_sample_runs_the_stratified_draw_the_plan_and_validate_say(tmp_path, cou
     assert dry.exit_code == 0 and "4 of 12: seeded sample (seed 9), stratified by doc_class" in dry.output
     assert invoke("run", config, "--out", out, "--catalog", catalog, *options).exit_code == 0
     (job_dir,) = (out / "jobs").iterdir()
-    spec = JobSpec.read(job_dir / "job.json")
+    spec = JobDir(job_dir).read_spec()
     assert (spec.dataset.sample, spec.dataset.seed) == (4, 9)
     expected = selected_samples(load_dataset(data).samples, spec.dataset)
-    predicted = [p.id for p in read_predictions(job_dir / "predictions.jsonl")]
+    predicted = [p.id for p in JobDir(job_dir).read_predictions()]
     assert predicted == [s.id for s in expected]
     assert Counter(int(i[1:]) % 2 for i in predicted) == {0: 2, 1: 2}  # even and odd doc classes alike
     assert calls(log) == ["load", "generate 4"]

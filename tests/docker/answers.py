@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from vlmbench.jobfiles import read_predictions
+from vlmbench.rundir import JobDir
 
 Answer = tuple[str, str | None, str | None]  # (sample id, answer, error)
 
@@ -19,7 +19,7 @@ def answers_by_row(run_dir: Path) -> dict[tuple[str, str], list[Answer]]:
     found = {}
     for job in run_jobs(run_dir):
         row = job["config_row"]
-        predictions = read_predictions(run_dir / "jobs" / job["job_id"] / "predictions.jsonl")
+        predictions = JobDir(run_dir / "jobs" / job["job_id"]).read_predictions()
         found[row["model_name"], row["framework"]] = [(p.id, p.answer, p.error) for p in predictions]
     return found
 

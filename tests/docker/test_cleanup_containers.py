@@ -15,7 +15,8 @@ from tests.unit.test_runlock import hold
 from vlmbench.cleanup import clean_orphans, clean_run
 from vlmbench.docker.jobs import LABEL_RUN, labels
 from vlmbench.errors import RunDirInUseError
-from vlmbench.jobfiles import JobStatus
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import JobStatus
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration]
 
@@ -64,7 +65,7 @@ def killed_docker_run(client, image: str, run_dir: Path, run_id: str):
     job_dir = run_dir / "jobs" / "job-1"
     job_dir.mkdir(parents=True)
     (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "executor": "docker", "jobs": []}))
-    JobStatus(state="running", n_samples=3).write(job_dir / "status.json")
+    JobDir(job_dir).write_status(JobStatus(state="running", n_samples=3))
     holder = hold(run_dir)
     holder.kill()
     holder.wait()
@@ -94,7 +95,7 @@ def test_cleanup_removes_the_containers_of_a_killed_run(tmp_path, docker_client,
     actions = clean_run(run_dir)
     assert not labelled_containers(docker_client, run_id=run_id)
     assert ("container", container.name, "stopped and removed") in [(a.kind, a.target, a.outcome) for a in actions]
-    assert JobStatus.read(run_dir / "jobs" / "job-1" / "status.json").state == "interrupted"
+    assert JobDir(run_dir / "jobs" / "job-1").read_status().state == "interrupted"
 
 
 class _Only:

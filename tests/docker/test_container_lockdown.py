@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import WORDS, make_text_dataset
 from tests.docker.conftest import CPU_IMAGE, extra_catalog, labelled_containers
 from vlmbench.docker.jobs import ENV_ALLOW_LIST, PIDS_LIMIT
-from vlmbench.jobfiles import JobStatus, read_predictions
+from vlmbench.rundir import JobDir
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
 
@@ -93,7 +93,7 @@ def _job_dir(out: Path) -> Path | None:
 def _answered(out: Path) -> bool:
     job_dir = _job_dir(out)
     try:
-        return job_dir is not None and len(read_predictions(job_dir / "predictions.jsonl")) >= 1
+        return job_dir is not None and len(JobDir(job_dir).read_predictions()) >= 1
     except (FileNotFoundError, json.JSONDecodeError):
         return False
 
@@ -165,9 +165,9 @@ def test_a_running_jobs_container_is_locked_down(tmp_path, docker_client, cpu_im
     # The job still runs to its end under the lock-down, and no secret is left in a file or log.
     assert process.returncode == 0, output
     job_dir = _job_dir(out)
-    status = JobStatus.read(job_dir / "status.json")
+    status = JobDir(job_dir).read_status()
     assert status.state == "done" and status.n_done == len(WORDS) and status.n_errors == 0
-    assert [p.answer for p in read_predictions(job_dir / "predictions.jsonl")] == ["slow"] * len(WORDS)
+    assert [p.answer for p in JobDir(job_dir).read_predictions()] == ["slow"] * len(WORDS)
     _assert_no_secret_under(out, output)
     assert not labelled_containers(docker_client, run_id=_run_id(out))
 
@@ -183,7 +183,7 @@ def test_tesseract_under_the_lockdown_scores_and_leaves_no_secret(tmp_path, dock
                             env={**os.environ, **SECRETS})
     assert result.returncode == 0, result.stdout + result.stderr
     job_dir = _job_dir(out)
-    answers = [p.answer.strip().lower() for p in read_predictions(job_dir / "predictions.jsonl")]
+    answers = [p.answer.strip().lower() for p in JobDir(job_dir).read_predictions()]
     assert answers == WORDS[:3]
     rows = json.loads((job_dir / "metrics.json").read_text())["rows"]
     [general] = [row for row in rows if row["metric"] == "cer" and row["aggregator"] == "general"]

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import WORDS, make_text_dataset
 from tests.docker.conftest import CPU_IMAGE, extra_catalog, labelled_containers
-from vlmbench.jobfiles import JobStatus, read_predictions
+from vlmbench.rundir import JobDir
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
 
@@ -52,7 +52,7 @@ def _wait_for(predicate, timeout_s: float = 60.0, what: str = "condition"):
 
 def _predictions_of(out: Path, name: str) -> int:
     try:
-        return len(read_predictions(_job_dirs(out)[name] / "predictions.jsonl"))
+        return len(JobDir(_job_dirs(out)[name]).read_predictions())
     except (FileNotFoundError, KeyError, json.JSONDecodeError):
         return 0
 
@@ -70,17 +70,17 @@ def test_a_killed_container_fails_its_job_only_and_a_rerun_resumes(tmp_path, doc
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 1, output
 
-    status = JobStatus.read(victim_dir / "status.json")
+    status = JobDir(victim_dir).read_status()
     assert status.state == "failed" and status.exit_code == 137 and not status.oom
     assert "killed" in status.error
-    kept = read_predictions(victim_dir / "predictions.jsonl")
+    kept = JobDir(victim_dir).read_predictions()
     assert 3 <= len(kept) < len(WORDS)
-    assert JobStatus.read(_job_dirs(out)["bystander"] / "status.json").state == "done"
+    assert JobDir(_job_dirs(out)["bystander"]).read_status().state == "done"
 
     rerun = _vlmbench(*args)
     output, _ = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, output
-    final = read_predictions(victim_dir / "predictions.jsonl")
+    final = JobDir(victim_dir).read_predictions()
     assert [p.id for p in final] == [f"s{i}" for i in range(len(WORDS))]
     assert final[:len(kept)] == kept  # resumed: the answers already written were not redone
 
@@ -98,9 +98,9 @@ def test_sigint_stops_the_run_and_leaves_no_container(tmp_path, docker_client, c
     assert process.returncode == 130, output
     assert labelled_containers(docker_client, run_id=run_id) == []
     for job_dir in _job_dirs(out).values():
-        status = JobStatus.read(job_dir / "status.json")
+        status = JobDir(job_dir).read_status()
         assert status.state == "interrupted", status
-        assert 1 <= len(read_predictions(job_dir / "predictions.jsonl")) < len(WORDS)
+        assert 1 <= len(JobDir(job_dir).read_predictions()) < len(WORDS)
 
 
 def test_a_job_past_its_timeout_is_stopped_and_failed(tmp_path, docker_client, cpu_image, no_leftover_containers):
@@ -110,7 +110,7 @@ def test_a_job_past_its_timeout_is_stopped_and_failed(tmp_path, docker_client, c
                         env={**os.environ, "VLMBENCH_JOB_TIMEOUT_S": "4"})
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 1, output
-    status = JobStatus.read(_job_dirs(out)["slow"] / "status.json")
+    status = JobDir(_job_dirs(out)["slow"]).read_status()
     assert status.state == "failed" and "timed out after 4 s" in status.error
     assert status.failure_class == "timeout"
 
@@ -178,6 +178,6 @@ def test_a_container_out_of_memory_is_reported_as_such(tmp_path, docker_client, 
                         env={**os.environ, "VLMBENCH_DOCKER_MEMORY": "160m"})
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 1, output
-    status = JobStatus.read(_job_dirs(out)["echo-oom"] / "status.json")
+    status = JobDir(_job_dirs(out)["echo-oom"]).read_status()
     assert (status.state, status.exit_code, status.oom) == ("failed", 137, True)
     assert status.error.startswith("out of memory")

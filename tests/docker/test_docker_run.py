@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import WORDS, make_text_dataset
 from tests.docker.conftest import CPU_IMAGE, extra_catalog
-from vlmbench.jobfiles import JobSpec, read_predictions
+from vlmbench.rundir import JobDir
 from vlmbench.runner import RunOptions, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
@@ -25,7 +25,7 @@ def _answers(run_dir: Path) -> dict[str, list[tuple]]:
     record = json.loads((run_dir / "run.json").read_text())
     found = {}
     for job in record["jobs"]:
-        predictions = read_predictions(run_dir / "jobs" / job["job_id"] / "predictions.jsonl")
+        predictions = JobDir(run_dir / "jobs" / job["job_id"]).read_predictions()
         found[job["config_row"]["model_name"]] = [(p.id, p.prompt, p.answer, p.error) for p in predictions]
     return found
 
@@ -47,7 +47,7 @@ def test_tesseract_in_a_container_answers_as_the_local_worker(tmp_path, cpu_imag
     assert docker == local
     # What the container was told: its own paths, not the host's.
     [job_dir] = (tmp_path / "docker" / "jobs").iterdir()
-    spec = JobSpec.read(job_dir / "job.json")
+    spec = JobDir(job_dir).read_spec()
     assert spec.dataset.path == "/dataset" and spec.image == CPU_IMAGE
     assert (tmp_path / "docker" / "results.csv").read_text().count("tesseract-eng") >= 1
 
@@ -95,6 +95,6 @@ def test_files_written_in_the_container_belong_to_the_invoking_user(cpu_image, d
         [job_dir] = (work / "out" / "jobs").iterdir()
         written = [job_dir / name for name in ("job.json", "status.json", "predictions.jsonl", "worker.log")]
         assert {(path.stat().st_uid, path.stat().st_gid) for path in written} == {(uid, gid)}
-        assert len(read_predictions(job_dir / "predictions.jsonl")) == 2
+        assert len(JobDir(job_dir).read_predictions()) == 2
     finally:
         shutil.rmtree(work, ignore_errors=True)

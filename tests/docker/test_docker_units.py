@@ -16,7 +16,8 @@ from vlmbench.docker.jobs import ContainerJob, allowed_environment
 from vlmbench.docker.names import PROJECT_IMAGES, how_to_get, image_tag, project_image_name, split_tag
 from vlmbench.docker.pull import LayerBars
 from vlmbench.errors import ConfigError, ExecutorError
-from vlmbench.jobfiles import DatasetRef, JobSpec, ModelRef
+from vlmbench.rundir import read_spec
+from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -182,5 +183,5 @@ def test_an_unknown_job_schema_names_the_image_to_update(tmp_path):
     path = tmp_path / "job.json"
     path.write_text('{"schema_version": 99, "image": "vlmbench/cpu:0.1.0"}')
     with pytest.raises(Exception) as caught:
-        JobSpec.read(path)
+        read_spec(path)
     assert "update the image vlmbench/cpu:0.1.0" in str(caught.value) and "build-images" in str(caught.value)

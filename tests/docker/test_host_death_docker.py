@@ -26,7 +26,7 @@ from tests.docker.test_docker_failures import (
     _vlmbench,
     _wait_for,
 )
-from vlmbench.jobfiles import JobStatus
+from vlmbench.rundir import JobDir
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
 
@@ -45,7 +45,7 @@ def test_a_sigkilled_host_leaves_a_container_the_rerun_stops_before_resuming(
     time.sleep(1.5)  # it goes on answering without its host: the case to settle
     leftover.reload()
     assert leftover.status == "running"
-    assert JobStatus.read(job_dir / "status.json").state == "running"
+    assert JobDir(job_dir).read_status().state == "running"
 
     if rerun_config == "renamed":  # the same folder, reached from a run CSV of another name: another run id
         renamed = tmp_path / "renamed.csv"
@@ -68,5 +68,5 @@ def test_a_sigkilled_host_leaves_a_container_the_rerun_stops_before_resuming(
 
     lines = [json.loads(line) for line in (job_dir / "predictions.jsonl").read_text().splitlines()]
     assert Counter(line["id"] for line in lines) == Counter(f"s{i}" for i in range(len(WORDS)))
-    status = JobStatus.read(job_dir / "status.json")
+    status = JobDir(job_dir).read_status()
     assert status.state == "done" and status.n_samples == len(WORDS)

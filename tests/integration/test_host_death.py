@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from vlmbench.jobfiles import JobStatus, read_predictions
+from vlmbench.rundir import JobDir
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def _wait_for(predicate, timeout_s: float = 30.0, what: str = "condition"):
 
 def _job_dir_answering(out: Path, at_least: int = 2) -> Path | None:
     for predictions in out.glob("jobs/*/predictions.jsonl"):
-        status = JobStatus.read(predictions.parent / "status.json")
+        status = JobDir(predictions.parent).read_status()
         if predictions.read_text().count("\n") >= at_least and status.worker_pid:
             return predictions.parent
     return None
@@ -106,7 +106,7 @@ def _rerun_completes(command: list[str], job_dir: Path) -> None:
     rerun = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     _answered_once_each(job_dir)
-    statuses = [JobStatus.read(path) for path in job_dir.parent.glob("*/status.json")]
+    statuses = [JobDir(path.parent).read_status() for path in job_dir.parent.glob("*/status.json")]
     assert statuses and all(status.state == "done" for status in statuses)
 
 
@@ -115,7 +115,7 @@ def test_a_sigkilled_host_takes_its_worker_with_it_and_a_rerun_answers_each_samp
     command = _setup(tmp_path, text_dataset)
     host = _start(command)
     job_dir = _wait_for(lambda: _job_dir_answering(tmp_path / "out"), what="the first predictions")
-    status = JobStatus.read(job_dir / "status.json")
+    status = JobDir(job_dir).read_status()
     assert (status.state, status.runner_pid, status.host) == ("running", host.pid, os.uname().nodename)
     assert status.worker_pid in _workers_of(job_dir)
 
@@ -123,13 +123,13 @@ def test_a_sigkilled_host_takes_its_worker_with_it_and_a_rerun_answers_each_samp
     host.wait(timeout=10)
     _wait_for(lambda: not _workers_of(job_dir), timeout_s=5, what="the worker to die with its host")
     # The worker took the kernel's SIGTERM and recorded what it had answered itself.
-    status = JobStatus.read(job_dir / "status.json")
+    status = JobDir(job_dir).read_status()
     assert (status.state, status.error) == ("interrupted", "interrupted by SIGTERM")
-    kept = read_predictions(job_dir / "predictions.jsonl")
+    kept = JobDir(job_dir).read_predictions()
     assert 2 <= len(kept) < N_SAMPLES
 
     _rerun_completes(command, job_dir)
-    assert read_predictions(job_dir / "predictions.jsonl")[: len(kept)] == kept  # resumed, not redone
+    assert JobDir(job_dir).read_predictions()[: len(kept)] == kept  # resumed, not redone
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
@@ -142,9 +142,9 @@ def test_sigterm_and_sighup_stop_the_run_as_ctrl_c_does(tmp_path, text_dataset, 
     assert host.returncode == 130, output
     assert "interrupted" in output and "Traceback" not in output
     assert _workers_of(job_dir) == []
-    status = JobStatus.read(job_dir / "status.json")
+    status = JobDir(job_dir).read_status()
     assert status.state == "interrupted", status
-    assert 2 <= len(read_predictions(job_dir / "predictions.jsonl")) < N_SAMPLES
+    assert 2 <= len(JobDir(job_dir).read_predictions()) < N_SAMPLES
     assert (tmp_path / "out" / "results.csv").exists()  # what was predicted is scored, as after Ctrl-C
 
     _rerun_completes(command, job_dir)
@@ -155,7 +155,7 @@ def test_a_worker_that_outlived_its_host_is_stopped_before_the_rerun_resumes(tmp
     command = _setup(tmp_path, text_dataset)
     host = _start(command)
     job_dir = _wait_for(lambda: _job_dir_answering(tmp_path / "out"), what="the first predictions")
-    worker = JobStatus.read(job_dir / "status.json").worker_pid
+    worker = JobDir(job_dir).read_status().worker_pid
     # A worker that cannot act on its host's death (stuck in a model call, no parent-death signal
     # off Linux): stopped, the kernel's SIGTERM stays pending while the host is killed outright.
     os.kill(worker, signal.SIGSTOP)
@@ -163,7 +163,7 @@ def test_a_worker_that_outlived_its_host_is_stopped_before_the_rerun_resumes(tmp
     host.wait(timeout=10)
     time.sleep(0.5)
     assert _workers_of(job_dir) == [worker]
-    status = JobStatus.read(job_dir / "status.json")
+    status = JobDir(job_dir).read_status()
     assert status.state == "running" and status.runner_pid == host.pid
 
     _rerun_completes(command, job_dir)
@@ -175,19 +175,19 @@ def test_a_job_whose_host_and_worker_were_both_killed_is_marked_interrupted_and_
     command = _setup(tmp_path, text_dataset)
     host = _start(command)
     job_dir = _wait_for(lambda: _job_dir_answering(tmp_path / "out"), what="the first predictions")
-    worker = JobStatus.read(job_dir / "status.json").worker_pid
+    worker = JobDir(job_dir).read_status().worker_pid
     os.kill(worker, signal.SIGSTOP)  # so that it writes nothing more: as if the machine lost power
     host.kill()
     host.wait(timeout=10)
     os.kill(worker, signal.SIGKILL)
     _wait_for(lambda: not _workers_of(job_dir), timeout_s=5, what="the worker to go")
-    assert JobStatus.read(job_dir / "status.json").state == "running"
+    assert JobDir(job_dir).read_status().state == "running"
 
     # What a rerun finds before it touches the job, said in status.json (what `report` shows).
     from vlmbench.executors.local import release_job_dir
 
     release_job_dir(job_dir)
-    status = JobStatus.read(job_dir / "status.json")
+    status = JobDir(job_dir).read_status()
     assert status.state == "interrupted" and f"pid {host.pid}" in status.error
     _rerun_completes(command, job_dir)
 

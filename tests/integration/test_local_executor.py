@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import WORDS
-from vlmbench.jobfiles import JobStatus, read_predictions
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import JobStatus
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +43,7 @@ def test_ctrl_c_keeps_predictions_and_a_rerun_resumes(tmp_path, text_dataset):
     assert "interrupted" in output and "Traceback" not in output
     status = json.loads((predictions.parent / "status.json").read_text())
     assert status["state"] == "interrupted"
-    kept = read_predictions(predictions)
+    kept = JobDir(predictions.parent).read_predictions()
     assert 2 <= len(kept) < 12
     # No worker is left running after the host stopped.
     leftover = subprocess.run(["pgrep", "-f", f"vlmbench worker {predictions.parent}"], capture_output=True)
@@ -50,7 +51,7 @@ def test_ctrl_c_keeps_predictions_and_a_rerun_resumes(tmp_path, text_dataset):
 
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    final = read_predictions(predictions)
+    final = JobDir(predictions.parent).read_predictions()
     assert [p.id for p in final[: len(kept)]] == [p.id for p in kept]
     assert sorted(p.id for p in final) == sorted(f"s{i}" for i in range(12))
 
@@ -84,7 +85,7 @@ def test_a_job_past_its_time_limit_fails_with_the_reason_and_keeps_its_predictio
     (job_dir,) = Path(out, "jobs").iterdir()
     status = json.loads((job_dir / "status.json").read_text())
     assert status["state"] == "failed" and "timed out after 3 s" in status["error"]
-    assert 1 <= len(read_predictions(job_dir / "predictions.jsonl")) < 12
+    assert 1 <= len(JobDir(job_dir).read_predictions()) < 12
 
 
 MISBEHAVING = '''
@@ -134,7 +135,7 @@ def _misbehaving_run(tmp_path: Path, text_dataset: Path) -> tuple[list[str], dic
 
 def _statuses_by_model(out: Path) -> dict[str, tuple[JobStatus, Path]]:
     record = json.loads((out / "run.json").read_text())
-    return {job["config_row"]["model_name"]: (JobStatus.read(out / "jobs" / job["job_id"] / "status.json"),
+    return {job["config_row"]["model_name"]: (JobDir(out / "jobs" / job["job_id"]).read_status(),
                                               out / "jobs" / job["job_id"])
             for job in record["jobs"]}
 
@@ -195,7 +196,7 @@ def test_an_exception_in_the_executor_s_thread_fails_that_job_and_the_run(tmp_pa
     assert states == [("done", None), ("failed", "infrastructure")]
     [bad] = [job for job in outcome.plan.jobs if outcome.statuses[job.job_id].state == "failed"]
     job_dir = tmp_path / "out" / "jobs" / bad.job_id
-    assert JobStatus.read(job_dir / "status.json").error.startswith(
+    assert JobDir(job_dir).read_status().error.startswith(
         "vlmbench bug in the local executor: RuntimeError: a bug in the executor")
     assert "Traceback" in (job_dir / "worker.log").read_text()
 

@@ -25,7 +25,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from vlmbench.jobfiles import PromptSpec, read_predictions
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import PromptSpec
 
 pytestmark = pytest.mark.integration
 
@@ -134,7 +135,7 @@ def test_vlmevalkit_tsv_to_scored_letters(tmp_path: Path, model_site: Path):
     jobs = {json.loads((d / "job.json").read_text())["prompt"]["template"]: d for d in (out / "jobs").iterdir()}
     assert len(jobs) == 2
     default_job = jobs["{question}"]
-    by_id = {p.id: p for p in read_predictions(default_job / "predictions.jsonl")}
+    by_id = {p.id: p for p in JobDir(default_job).read_predictions()}
     # The options reach the model as lettered lines, without the blank D, and the instruction follows.
     assert by_id["0"].prompt == f"What animal is in the picture?\nA. dog\nB. cat\nC. bird\n{INSTRUCTION}"
     assert by_id["1"].prompt == ("The photo was taken at noon.\nWhat colour is the sky?\n"
@@ -144,7 +145,7 @@ def test_vlmevalkit_tsv_to_scored_letters(tmp_path: Path, model_site: Path):
     assert by_id["3"].answer.startswith("The correct option is C ")
 
     templated_job = next(d for template, d in jobs.items() if "{choices}" in template)
-    (first, *_) = sorted(read_predictions(templated_job / "predictions.jsonl"), key=lambda p: p.id)
+    (first, *_) = sorted(JobDir(templated_job).read_predictions(), key=lambda p: p.id)
     assert first.prompt == "Question: What animal is in the picture?\nOptions:\nA. dog\nB. cat\nC. bird\nLetter:"
 
     # Accuracy comes from the letters read out of the replies: 3 of 4 right (the man is not reading).

@@ -280,7 +280,7 @@ def test_vlmbench_run_with_an_openai_catalog_row_against_the_loopback_server(ser
                                                                               monkeypatch):
     from vlmbench.cli.app import app
     from vlmbench.datasets import load_image
-    from vlmbench.jobfiles import read_predictions
+    from vlmbench.rundir import JobDir
 
     server = serve(tiny_model, model_id="tiny-qwen2-vl", api_key=SECRET)
     monkeypatch.setenv("COLUMNS", "250")
@@ -301,7 +301,7 @@ def test_vlmbench_run_with_an_openai_catalog_row_against_the_loopback_server(ser
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     (job_dir,) = (out / "jobs").iterdir()
-    predictions = read_predictions(job_dir / "predictions.jsonl")
+    predictions = JobDir(job_dir).read_predictions()
     assert not any(p.error for p in predictions)
     direct = [tiny_model.generate([Request(prompt="What is written?",
                                            images=[load_image(dataset, f"images/{i}.png")],

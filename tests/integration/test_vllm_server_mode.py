@@ -182,7 +182,7 @@ def test_a_port_taken_between_probe_and_bind_is_retried_on_another(monkeypatch):
 def test_vlmbench_run_with_a_vllm_server_catalog_row(tmp_path, monkeypatch):
     """Host → worker subprocess → server subprocess, and nothing left running afterwards."""
     from vlmbench.cli.app import app
-    from vlmbench.jobfiles import read_predictions
+    from vlmbench.rundir import JobDir
 
     monkeypatch.setenv("COLUMNS", "250")
     marker = f"served-{uuid.uuid4().hex}"
@@ -202,7 +202,7 @@ def test_vlmbench_run_with_a_vllm_server_catalog_row(tmp_path, monkeypatch):
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     (job_dir,) = (out / "jobs").iterdir()
-    answers = [p.answer for p in read_predictions(job_dir / "predictions.jsonl")]
+    answers = [p.answer for p in JobDir(job_dir).read_predictions()]
     assert answers == ["1 What is written?"] * 4
     # The server's output lands in the job's log, where a user looks first.
     assert f"serving '{marker}'" in (job_dir / "worker.log").read_text()

@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import WORDS, make_text_dataset
 from vlmbench.datasets import load_dataset
-from vlmbench.jobfiles import DatasetRef, JobSpec, JobStatus, ModelRef, PromptRule, read_predictions
+from vlmbench.rundir import JobDir, read_spec
+from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef, PromptRule
 from vlmbench.worker import run_worker
 
 pytestmark = pytest.mark.integration
@@ -26,18 +27,18 @@ def write_job(job_dir: Path, dataset: Path, class_path: str, params: dict | None
                    dataset=DatasetRef(name=data.name, path=str(dataset), fingerprint=data.fingerprint, limit=limit),
                    batch_size=batch_size)
     job_dir.mkdir(parents=True, exist_ok=True)
-    spec.write(job_dir / "job.json")
+    JobDir(job_dir).create(spec)
     return job_dir / "job.json"
 
 
 def test_tesseract_job_reads_the_words(tmp_path, text_dataset):
     job = write_job(tmp_path / "job", text_dataset, "tesseract", {"lang": "eng", "psm": "line"})
     assert run_worker(job) == 0
-    predictions = read_predictions(tmp_path / "job" / "predictions.jsonl")
+    predictions = JobDir(tmp_path / "job").read_predictions()
     assert [p.id for p in predictions] == [f"s{i}" for i in range(len(WORDS))]
     correct = sum(p.answer.strip().lower() == word for p, word in zip(predictions, WORDS, strict=True))
     assert correct >= len(WORDS) - 1
-    status = JobStatus.read(tmp_path / "job" / "status.json")
+    status = JobDir(tmp_path / "job").read_status()
     assert (status.state, status.n_done, status.n_samples, status.n_errors) == ("done", len(WORDS), len(WORDS), 0)
     assert status.model_load_s is not None and status.samples_per_s > 0
 
@@ -46,21 +47,21 @@ def test_undecodable_image_is_that_samples_error_only(tmp_path):
     dataset = make_text_dataset(tmp_path / "d", WORDS[:5], corrupt={2})
     job = write_job(tmp_path / "job", dataset, "tesseract", {"lang": "eng", "psm": "line"})
     assert run_worker(job) == 0
-    predictions = {p.id: p for p in read_predictions(tmp_path / "job" / "predictions.jsonl")}
+    predictions = {p.id: p for p in JobDir(tmp_path / "job").read_predictions()}
     assert predictions["s2"].answer is None and "image decode failed" in predictions["s2"].error
     assert all(predictions[f"s{i}"].error is None for i in (0, 1, 3, 4))
-    assert JobStatus.read(tmp_path / "job" / "status.json").n_errors == 1
+    assert JobDir(tmp_path / "job").read_status().n_errors == 1
 
 
 def test_a_failing_batch_is_retried_sample_by_sample(tmp_path, text_dataset):
     job = write_job(tmp_path / "job", text_dataset, "echo", {"fail_marker": "never"}, batch_size=4)
     # The prompt is the same for all samples, so fail on a marker set per sample via a prompt collection.
-    spec = JobSpec.read(job)
+    spec = read_spec(job)
     spec.prompt.rules.append(PromptRule(doc_class="odd", template="odd {question}"))
     spec.model.params["fail_marker"] = "odd"
-    spec.write(job)
+    JobDir(job.parent).create(spec)
     assert run_worker(job) == 0
-    predictions = read_predictions(tmp_path / "job" / "predictions.jsonl")
+    predictions = JobDir(tmp_path / "job").read_predictions()
     failed = {p.id for p in predictions if p.error}
     assert failed == {f"s{i}" for i in range(1, len(WORDS), 2)}
     assert all(p.answer == "1 What is written?" for p in predictions if not p.error)
@@ -73,11 +74,11 @@ def test_resume_skips_answered_samples_and_drops_a_torn_line(tmp_path, text_data
     lines = path.read_text().splitlines(keepends=True)
     assert len(lines) == 6
     path.write_text("".join(lines[:4]) + lines[4][:10])  # a kill in the middle of line 5
-    job_spec = JobSpec.read(job)
+    job_spec = read_spec(job)
     job_spec.dataset.limit = None
-    job_spec.write(job)
+    JobDir(job.parent).create(job_spec)
     assert run_worker(job) == 0
-    ids = [p.id for p in read_predictions(path)]
+    ids = [p.id for p in JobDir(path.parent).read_predictions()]
     assert sorted(ids) == sorted(f"s{i}" for i in range(len(WORDS)))
     assert len(ids) == len(set(ids))
 
@@ -98,13 +99,13 @@ def test_worker_killed_mid_run_loses_nothing_on_rerun(tmp_path):
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    before = read_predictions(predictions_path)
+    before = JobDir(predictions_path.parent).read_predictions()
     assert 10 <= len(before) < len(words), "the kill should land mid-run"
-    assert JobStatus.read(tmp_path / "job" / "status.json").state == "running"
+    assert JobDir(tmp_path / "job").read_status().state == "running"
 
     result = subprocess.run([sys.executable, "-m", "vlmbench", "worker", str(job)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    after = read_predictions(predictions_path)
+    after = JobDir(predictions_path.parent).read_predictions()
     ids = [p.id for p in after]
     assert len(ids) == len(set(ids)) == len(words)
     assert [p.model_dump() for p in after[: len(before)]] == [p.model_dump() for p in before]
@@ -122,9 +123,9 @@ def test_sigterm_marks_the_job_interrupted(tmp_path, text_dataset):
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     assert process.wait(10) == 130
-    status = JobStatus.read(tmp_path / "job" / "status.json")
+    status = JobDir(tmp_path / "job").read_status()
     assert status.state == "interrupted"
-    assert 1 <= len(read_predictions(predictions_path)) < len(WORDS)
+    assert 1 <= len(JobDir(predictions_path.parent).read_predictions()) < len(WORDS)
 
 
 def test_unknown_schema_version_is_refused(tmp_path, text_dataset):
@@ -135,7 +136,7 @@ def test_unknown_schema_version_is_refused(tmp_path, text_dataset):
     result = subprocess.run([sys.executable, "-m", "vlmbench", "worker", str(job)], capture_output=True, text=True)
     assert result.returncode == 2
     assert "schema version 99" in result.stderr and "Traceback" not in result.stderr
-    status = JobStatus.read(job.parent / "status.json")  # the host reads why, as for any other failure
+    status = JobDir(job.parent).read_status()  # the host reads why, as for any other failure
     assert (status.state, status.failure_class, status.exit_code) == ("failed", "infrastructure", 2)
     assert "schema version 99" in status.error
 
@@ -143,23 +144,23 @@ def test_unknown_schema_version_is_refused(tmp_path, text_dataset):
 def test_a_job_whose_samples_all_fail_ends_failed_with_its_first_error(tmp_path, text_dataset):
     job = write_job(tmp_path / "job", text_dataset, "echo", {"fail_marker": "written"})
     assert run_worker(job) == 1
-    status = JobStatus.read(tmp_path / "job" / "status.json")
+    status = JobDir(tmp_path / "job").read_status()
     assert status.state == "failed" and status.exit_code == 1
     assert status.error.startswith(f"{len(WORDS)} of {len(WORDS)} samples failed")
     assert "first: " in status.error and "written" in status.error
     # every prediction is kept: the failures are evidence, and a rerun retries them
-    assert len(read_predictions(tmp_path / "job" / "predictions.jsonl")) == len(WORDS)
+    assert len(JobDir(tmp_path / "job").read_predictions()) == len(WORDS)
 
 
 @pytest.mark.parametrize(("max_error_rate", "state"), [(0.5, "failed"), (0.8, "done")])
 def test_the_share_of_failed_samples_a_job_tolerates_is_the_users(tmp_path, max_error_rate, state):
     dataset = make_text_dataset(tmp_path / "d", WORDS[:5], corrupt={0, 1, 2})  # 60% undecodable
     job = write_job(tmp_path / "job", dataset, "echo")
-    spec = JobSpec.read(job)
+    spec = read_spec(job)
     spec.max_error_rate = max_error_rate
-    spec.write(job)
+    JobDir(job.parent).create(spec)
     assert run_worker(job) == (1 if state == "failed" else 0)
-    status = JobStatus.read(tmp_path / "job" / "status.json")
+    status = JobDir(tmp_path / "job").read_status()
     assert (status.state, status.n_errors) == (state, 3)
     if state == "failed":
         assert "3 of 5 samples failed (more than 50% allowed); first: image decode failed" in status.error
@@ -167,22 +168,22 @@ def test_the_share_of_failed_samples_a_job_tolerates_is_the_users(tmp_path, max_
 
 def test_a_rerun_of_a_failed_job_retries_only_its_failed_samples(tmp_path, text_dataset):
     job = write_job(tmp_path / "job", text_dataset, "echo", batch_size=4)
-    spec = JobSpec.read(job)
+    spec = read_spec(job)
     spec.prompt.rules.append(PromptRule(doc_class="odd", template="odd {question}"))
     spec.model.params["fail_marker"] = "odd"
     spec.max_error_rate = 0.2
-    spec.write(job)
+    JobDir(job.parent).create(spec)
     assert run_worker(job) == 1  # half the samples fail
     path = tmp_path / "job" / "predictions.jsonl"
-    answered = {p.id: p for p in read_predictions(path) if p.error is None}
+    answered = {p.id: p for p in JobDir(path.parent).read_predictions() if p.error is None}
     assert len(answered) == len(WORDS) // 2
 
     spec.model.params["fail_marker"] = "never"  # the passing cause is gone
-    spec.write(job)
+    JobDir(job.parent).create(spec)
     assert run_worker(job) == 0
-    after = read_predictions(path)
+    after = JobDir(path.parent).read_predictions()
     assert len(path.read_text().splitlines()) == len(after) == len(WORDS)  # one line per sample
     assert all(p.error is None for p in after)
     assert all(p.model_dump() == answered[p.id].model_dump() for p in after if p.id in answered)  # not redone
-    status = JobStatus.read(tmp_path / "job" / "status.json")
+    status = JobDir(tmp_path / "job").read_status()
     assert (status.state, status.n_done, status.n_errors) == ("done", len(WORDS), 0)

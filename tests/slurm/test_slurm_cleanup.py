@@ -10,7 +10,8 @@ import pytest
 
 from tests.unit.test_runlock import hold
 from vlmbench.cleanup import clean_run
-from vlmbench.jobfiles import JobStatus
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import JobStatus
 from vlmbench.slurm.script import job_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.slurm]
@@ -39,7 +40,7 @@ def test_cleanup_cancels_the_slurm_jobs_of_a_killed_run(tmp_path, slurm_cluster)
     theirs = _sbatch(other / "jobs" / "job-1", f"{run_id}-other")
     try:
         (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "executor": "slurm", "jobs": []}))
-        JobStatus(state="running", n_samples=2).write(run_dir / "jobs" / "job-1" / "status.json")
+        JobDir(run_dir / "jobs" / "job-1").write_status(JobStatus(state="running", n_samples=2))
         holder = hold(run_dir)
         holder.kill()
         holder.wait()
@@ -48,6 +49,6 @@ def test_cleanup_cancels_the_slurm_jobs_of_a_killed_run(tmp_path, slurm_cluster)
         actions = clean_run(run_dir)
         assert [(a.kind, a.outcome) for a in actions if a.kind == "Slurm job"] == [("Slurm job", "cancelled")]
         assert _queued([mine, theirs]) == {theirs}  # another run's job is left alone
-        assert JobStatus.read(run_dir / "jobs" / "job-1" / "status.json").state == "interrupted"
+        assert JobDir(run_dir / "jobs" / "job-1").read_status().state == "interrupted"
     finally:
         subprocess.run(["scancel", mine, theirs], check=False)

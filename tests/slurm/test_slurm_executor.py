@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import WORDS
 from tests.slurm.conftest import vlmbench_jobs_in_queue
 from vlmbench.errors import ExecutorError
-from vlmbench.jobfiles import JobSpec, read_predictions
+from vlmbench.rundir import JobDir
 from vlmbench.runner import RunOptions, run, validate
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.slurm]
@@ -35,8 +35,8 @@ def catalog(tmp_path: Path) -> Path:
 def _answers(run_dir: Path) -> dict[str, list[tuple[str, str | None, str | None]]]:
     found = {}
     for job_dir in (run_dir / "jobs").iterdir():
-        model = JobSpec.read(job_dir / "job.json").model.model_name
-        found[model] = sorted((p.id, p.answer, p.error) for p in read_predictions(job_dir / "predictions.jsonl"))
+        model = JobDir(job_dir).read_spec().model.model_name
+        found[model] = sorted((p.id, p.answer, p.error) for p in JobDir(job_dir).read_predictions())
     return found
 
 
@@ -93,12 +93,12 @@ def test_a_job_scancelled_mid_run_fails_with_the_reason_and_a_rerun_resumes(tmp_
     assert first.exit_code == 1
     status = first.statuses[job_id]
     assert status.state == "failed" and "cancelled in Slurm outside vlmbench" in status.error
-    kept = read_predictions(predictions)
+    kept = JobDir(predictions.parent).read_predictions()
     assert 2 <= len(kept) < len(WORDS)
 
     again = run(config, options)
     assert again.exit_code == 0, again.statuses
-    final = read_predictions(predictions)
+    final = JobDir(predictions.parent).read_predictions()
     assert [p.id for p in final[: len(kept)]] == [p.id for p in kept]
     assert sorted(p.id for p in final) == sorted(f"s{i}" for i in range(len(WORDS)))
 
@@ -117,7 +117,7 @@ def test_ctrl_c_cancels_the_slurm_jobs_and_marks_them_interrupted(tmp_path, text
     assert "Traceback" not in output
     status = json.loads((predictions.parent / "status.json").read_text())
     assert status["state"] == "interrupted", status
-    assert 2 <= len(read_predictions(predictions)) < len(WORDS)
+    assert 2 <= len(JobDir(predictions.parent).read_predictions()) < len(WORDS)
     assert not vlmbench_jobs_in_queue()
 
 
@@ -129,7 +129,7 @@ def test_a_job_past_its_time_limit_is_cancelled_and_fails_with_the_reason(tmp_pa
     assert outcome.exit_code == 1
     [(job_id, status)] = outcome.statuses.items()
     assert status.state == "failed" and "timed out after 3 s" in status.error
-    assert 1 <= len(read_predictions(tmp_path / "out" / "jobs" / job_id / "predictions.jsonl")) < len(WORDS)
+    assert 1 <= len(JobDir(tmp_path / "out" / "jobs" / job_id).read_predictions()) < len(WORDS)
     script = (tmp_path / "out" / "jobs" / job_id / "slurm.sh").read_text()
     assert "-P -m vlmbench worker" in script
 
@@ -180,7 +180,7 @@ def test_a_rerun_cancels_the_jobs_a_killed_host_left_and_resumes(tmp_path, text_
 
     again = run(config, RunOptions(executor="slurm", out=out, catalogs=[catalog]))
     assert again.exit_code == 0, again.statuses
-    assert sorted(p.id for p in read_predictions(predictions)) == sorted(f"s{i}" for i in range(len(WORDS)))
+    assert sorted(p.id for p in JobDir(predictions.parent).read_predictions()) == sorted(f"s{i}" for i in range(len(WORDS)))
     assert (predictions.parent / "worker.log").read_text().count("submitted as Slurm job") == 2
 
 
@@ -188,7 +188,6 @@ def test_an_sbatch_that_fails_is_retried_then_fails_the_job_as_infrastructure(tm
                                                                             monkeypatch, no_leftover_slurm_jobs):
     from vlmbench.executors import base
     from vlmbench.executors.slurm import SlurmExecutor
-    from vlmbench.jobfiles import JobStatus
 
     config = _slow_run(tmp_path, text_dataset)
     plan = validate(config, RunOptions(executor="slurm", out=tmp_path / "out", catalogs=[catalog]))
@@ -203,6 +202,6 @@ def test_an_sbatch_that_fails_is_retried_then_fails_the_job_as_infrastructure(tm
     status = statuses[job.job_id]
     assert (status.state, status.failure_class) == ("failed", "infrastructure")
     assert status.error.startswith("`sbatch --parsable") and "partition" in status.error.lower()
-    assert JobStatus.read(job_dir / "status.json") == status
+    assert JobDir(job_dir).read_status() == status
     log = (job_dir / "worker.log").read_text()
     assert log.count("retrying in") == base.RETRY_TRIES - 1 and "sbatch: " in log

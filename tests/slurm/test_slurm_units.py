@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from vlmbench.executors.slurm import slurm_final_status
-from vlmbench.jobfiles import JobStatus
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import JobStatus
 from vlmbench.slurm.commands import SlurmJobState, parse_sacct, parse_scontrol_job
 from vlmbench.slurm.script import BatchJob, time_limit
 
@@ -51,7 +52,7 @@ def test_sbatch_options_carry_names_paths_and_resources(tmp_path, monkeypatch):
 
 def _status_after(tmp_path: Path, worker: JobStatus | None, state: SlurmJobState | None, **kwargs) -> JobStatus:
     if worker is not None:
-        worker.write(tmp_path / "status.json")
+        JobDir(tmp_path).write_status(worker)
     (tmp_path / "worker.log").write_text("loading\nsomething broke\n")
     return slurm_final_status(tmp_path, "42", state, **kwargs)
 
@@ -68,7 +69,7 @@ def test_what_only_slurm_knows_fails_the_job_with_the_reason(tmp_path, slurm_sta
     assert status.state == "failed" and f"Slurm job 42 {words}" in status.error
     assert "something broke" in status.error
     assert status.oom == (slurm_state == "OUT_OF_MEMORY")
-    assert JobStatus.read(tmp_path / "status.json") == status
+    assert JobDir(tmp_path).read_status() == status
 
 
 def test_a_worker_that_finished_keeps_its_own_status(tmp_path):

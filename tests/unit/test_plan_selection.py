@@ -11,6 +11,7 @@ from PIL import Image
 from tests.conftest import WORDS, make_text_dataset
 from vlmbench.datasets import loader as loader_module
 from vlmbench.errors import ConfigError
+from vlmbench.rundir import JobDir
 from vlmbench.runner import RunOptions, validate
 
 CATALOG = ("framework,model_family,model_name,docker_image,python_package,module,class_name\n"
@@ -189,26 +190,25 @@ def test_a_plan_of_four_rows_parses_the_dataset_once(tmp_path, catalog, monkeypa
 
 
 def test_the_worker_answers_the_planned_sample_and_refuses_a_changed_dataset(tmp_path, catalog) -> None:
-    from vlmbench.jobfiles import JobStatus, read_predictions
     from vlmbench.worker import run_worker
 
     data = make_text_dataset(tmp_path / "words", WORDS)
     (job,) = plan(tmp_path, catalog, f"model_name,dataset\necho-test,{data}\n", sample=5, seed=2).jobs
     job_dir = tmp_path / "job"
     job_dir.mkdir()
-    job.spec.write(job_dir / "job.json")
+    JobDir(job_dir).create(job.spec)
     edit(data / "annotation.csv", ";invoice;", ";Invoice;")  # a label fix after planning is fine
     assert run_worker(job_dir / "job.json") == 0
-    predicted = [p.id for p in read_predictions(job_dir / "predictions.jsonl")]
+    predicted = [p.id for p in JobDir(job_dir).read_predictions()]
     assert len(predicted) == 5 and job.n_samples == 5
-    assert JobStatus.read(job_dir / "status.json").references_fingerprint
+    assert JobDir(job_dir).read_status().references_fingerprint
 
     other = tmp_path / "job2"
     other.mkdir()
-    job.spec.write(other / "job.json")
+    JobDir(other).create(job.spec)
     annotation = data / "annotation.csv"
     annotation.write_text(annotation.read_text().replace("What is written?", "What is shown?"))  # questions aren't
     assert run_worker(other / "job.json") == 1
-    status = JobStatus.read(other / "status.json")
+    status = JobDir(other).read_status()
     assert status.state == "failed" and "not the one this job was planned on" in status.error
     assert not (other / "predictions.jsonl").exists()

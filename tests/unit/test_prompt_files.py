@@ -9,8 +9,8 @@ import pytest
 from tests.vlmhyperbench_files import write_data_root, write_dataset, write_prompt_collection
 from vlmbench.datasets import load_dataset
 from vlmbench.errors import ConfigError
-from vlmbench.jobfiles import PromptSpec
 from vlmbench.prompt_files import find_prompt_collection, read_prompt_collection, read_system_prompt
+from vlmbench.rundir.records import PromptSpec
 
 
 def test_their_collection_replaces_the_question_by_doc_class_and_question_type(tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ import vlmbench.plan
 from vlmbench.catalog import load_catalog
 from vlmbench.config import read_run_config
 from vlmbench.errors import ConfigError
-from vlmbench.jobfiles import PromptRule, PromptSpec
 from vlmbench.plan import build_plan
 from vlmbench.prompt_files import read_prompt_collection
 from vlmbench.prompts import fill_template, lettered_options
+from vlmbench.rundir.records import PromptRule, PromptSpec
 
 ANIMALS = ["dog", "cat", "bird"]
 INSTRUCTION = PromptSpec().choices_template.split("{choices}")[1].strip()

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from vlmbench.errors import RunDirInUseError
-from vlmbench.runlock import LOCK_NAME, LockOwner, RunLock, hold_run_dir, read_owner, start_ticks
+from vlmbench.rundir import LOCK as LOCK_NAME
+from vlmbench.runlock import LockOwner, RunLock, hold_run_dir, read_owner, start_ticks
 
 HOLDER = """
 import sys, time

@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from vlmbench.errors import ModelLoadError, RegistryError
-from vlmbench.jobfiles import DatasetRef, JobSpec, ModelRef, PromptSpec
 from vlmbench.models.base import Request, VisionLanguageModel
 from vlmbench.models.vlmhyperbench import VLMHyperBenchModel, adapter_for
 from vlmbench.registry import resolve_model_class
+from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef, PromptSpec
 
 # Both constructor forms of their interface: model_interface 0.1.x's keywords (their run_vlm.py passes
 # model_name, system_prompt, cache_dir) and 0.1.3's single model_config (ModelFactory.initialize_model).

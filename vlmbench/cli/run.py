@@ -77,13 +77,14 @@ def _stop_signals_as_ctrl_c() -> Iterator[None]:
 
 def _plan_table(plan) -> Table:
     from vlmbench.executors import get_executor
+    from vlmbench.rundir import RunDir
 
     executor = get_executor(plan.executor)
     table = Table(title=f"plan {plan.run_id} → {plan.run_dir}", header_style="bold")
     for column in ("job", "model → class", "image", "dataset", "samples", "mounts", "GPUs", "metrics"):
         table.add_column(column, overflow="fold")
     for job in plan.jobs:
-        mounts = "\n".join(executor.describe_mounts(job, plan.run_dir / "jobs" / job.job_id))
+        mounts = "\n".join(executor.describe_mounts(job, RunDir(plan.run_dir).job(job.job_id).path))
         table.add_row(job.job_id, f"{job.catalog_row.model_name}\n→ {job.spec.model.class_path}",
                       job.spec.image or "—" if plan.executor == "docker" else "[dim]host python[/]",
                       job.spec.dataset.name, job.selection or str(job.n_samples), mounts,
@@ -138,6 +139,7 @@ def run(
 ) -> None:
     """Plan jobs from the run CSV, run them, score, report."""
     from vlmbench.progress import RichRunProgress
+    from vlmbench.rundir import RunDir
     from vlmbench.runner import execute, validate
 
     options = _options(executor, out, gpus, limit, sample, seed, catalog, jobs=jobs, resume=resume,
@@ -154,7 +156,8 @@ def run(
                       "run the same command again to resume")
         raise typer.Exit(130) from None
     _show_scores(outcome.scores)
-    console().print(f"results: {plan.run_dir / 'results.csv'}   report: {plan.run_dir / 'report.html'}")
+    run_dir = RunDir(plan.run_dir)
+    console().print(f"results: {run_dir.results_file}   report: {run_dir.report_html}")
     raise typer.Exit(outcome.exit_code)
 
 
@@ -186,11 +189,12 @@ def evaluate(run_dir: RunDirArg) -> None:
 def report(run_dir: RunDirArg) -> None:
     """Rebuild report.md and report.html from results.csv."""
     from vlmbench.evaluate import rebuild_report
+    from vlmbench.rundir import RunDir
     from vlmbench.runlock import hold_run_dir
 
     with hold_run_dir(run_dir, "vlmbench report"):
         rebuild_report(run_dir)
-    console().print(f"report: {run_dir / 'report.html'}")
+    console().print(f"report: {RunDir(run_dir).report_html}")
 
 
 def register(app: typer.Typer) -> None:

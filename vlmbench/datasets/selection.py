@@ -3,7 +3,7 @@
 Selection: the doc_class / question_type filters, then either the first
 ``limit`` samples or a seeded sample stratified by doc_class. The host
 plan, the worker and scoring all select through :func:`selected_samples`
-with a job's :class:`~vlmbench.jobfiles.DatasetRef`, so they agree on the
+with a job's :class:`~vlmbench.rundir.records.DatasetRef`, so they agree on the
 samples. The seeded draw keys each sample by ``sha256(seed, id)``, not by
 Python's ``hash()`` or a library's random stream, so a seed picks the same
 samples in every process, on every machine and with every numpy.
@@ -27,7 +27,7 @@ from vlmbench.datasets.schema import Sample
 from vlmbench.errors import DatasetError
 
 if TYPE_CHECKING:
-    from vlmbench.jobfiles import DatasetRef
+    from vlmbench.rundir.records import DatasetRef
 
 FINGERPRINT_LENGTH = 16
 DEFAULT_SEED = 0

@@ -1,10 +1,11 @@
-"""One job as a container sees it: mounts, environment, labels, its job.json.
+"""One job as a container sees it: mounts, environment, labels, its own job file.
 
 Inside, the job directory is ``/job`` (read-write), the dataset
 ``/dataset`` (read-only), local weights ``/weights`` (read-only) and the
 Hugging Face cache ``/cache/huggingface`` (shared by all jobs, so weights
-are downloaded once). job.json is rewritten with these paths: it is what
-the worker in the container was told.
+are downloaded once). The job with these paths goes to a job file of the
+container's own (container-job.json, beside the plan's job.json, which
+keeps the host's paths): it is what the worker in the container is told.
 
 The container is locked down (:meth:`ContainerJob.security`): not
 privileged, every capability dropped, no-new-privileges, a read-only root
@@ -20,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlmbench.errors import ExecutorError
-from vlmbench.jobfiles import JobSpec
 from vlmbench.models.hf.weights import looks_like_path
 from vlmbench.models.packaged import PACKAGED_PREFIX
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import JobSpec
 
 JOB_DIR = "/job"
 DATASET_DIR = "/dataset"
@@ -171,10 +173,10 @@ class ContainerJob:
             model = model.model_copy(update={"weights": WEIGHTS_DIR})
         return self.spec.model_copy(update={"dataset": dataset, "model": model})
 
-    def write_job_json(self) -> Path:
-        path = self.job_dir / "job.json"
-        self.container_spec().write(path)
-        return path
+    def write_job_file(self) -> str:
+        """Write the container's job file; return its path as the container sees it."""
+        written = JobDir(self.job_dir).write_container_spec(self.container_spec())
+        return f"{JOB_DIR}/{written.name}"
 
     def environment(self, host: Mapping[str, str] | None = None) -> dict[str, str]:
         host = os.environ if host is None else host

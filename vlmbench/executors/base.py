@@ -29,15 +29,14 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from vlmbench.errors import InfrastructureError, VlmbenchError
-from vlmbench.jobfiles import FailureClass, JobStatus, now_iso
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import ProgressSink, SilentProgress
-from vlmbench.worker import STATUS
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import FailureClass, JobStatus, now_iso
 
 T = TypeVar("T")
 
 FINAL_STATES = ("done", "failed", "interrupted")
-LOG_NAME = "worker.log"
 LOG_TAIL_LINES = 5
 
 # One wording per reason a host gives a job's end (the worker words its own: see worker.run_worker).
@@ -84,15 +83,6 @@ class Observation:
     error: BaseException | None = None
     #: The name of the executor that saw it, for a bug's wording.
     executor: str = ""
-
-
-def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    """The last lines of a worker.log, joined on one line: what a failure's text ends with."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except FileNotFoundError:
-        return ""
-    return " | ".join(line.strip() for line in text[-lines:])
 
 
 def _with_tail(reason: str, tail: str) -> str:
@@ -165,26 +155,24 @@ def decide_final_status(worker: JobStatus, seen: Observation, tail: str = "") ->
 
 def settle(job_dir: Path, seen: Observation) -> JobStatus:
     """Decide a job's final status from its status.json and worker.log and what was seen; write it once."""
-    status = decide_final_status(JobStatus.read(job_dir / STATUS), seen, log_tail(job_dir / LOG_NAME))
-    status.write(job_dir / STATUS)
+    files = JobDir(job_dir)
+    status = decide_final_status(files.read_status(), seen, files.log_tail(LOG_TAIL_LINES))
+    files.write_status(status)
     return status
 
 
 def note(job_dir: Path, text: str) -> None:
     """A line of the host's own in the job's worker.log, beside what the worker writes there."""
-    try:
-        with (job_dir / LOG_NAME).open("a", encoding="utf-8") as log:
-            log.write(f"vlmbench host {now_iso()}: {text}\n")
-    except OSError:
-        pass  # the job folder went away: the status says what happened
+    JobDir(job_dir).note(text)
 
 
 def _reset_to_pending(job_dir: Path) -> None:
     """Before a job starts: a final state left by an earlier run must not pass for this run's worker's."""
-    status = JobStatus.read(job_dir / STATUS)
+    files = JobDir(job_dir)
+    status = files.read_status()
     status.state, status.error, status.failure_class, status.exit_code = "pending", None, None, None
     status.oom, status.finished_at = False, None
-    status.write(job_dir / STATUS)
+    files.write_status(status)
 
 
 class Executor(ABC):

@@ -1,6 +1,6 @@
 """The docker executor: each job's worker runs in a container of the model's image.
 
-The container runs ``vlmbench worker /job/job.json`` as the invoking
+The container runs ``vlmbench worker /job/container-job.json`` as the invoking
 user's uid:gid (so its files are the user's), sees only its job directory
 (read-write), its dataset (read-only), local weights (read-only) and the
 shared weights cache, and gets only an allow-list of environment
@@ -38,7 +38,7 @@ from vlmbench.errors import ExecutorError, InfrastructureError, Problem
 from vlmbench.executors.base import Executor, Observation
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
-from vlmbench.worker import PREDICTIONS
+from vlmbench.rundir import JobDir
 
 POLL_S = 0.25
 TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
@@ -142,14 +142,14 @@ class DockerExecutor(Executor):
                 return Observation(stopped=True)
             return self._run_container(job, job_dir, devices, progress)
 
-    def _start(self, job: PlannedJob, target: ContainerJob, devices: Sequence[str]):
+    def _start(self, job: PlannedJob, target: ContainerJob, job_file: str, devices: Sequence[str]):
         """A started container of the job; an engine's refusal (which may pass) is an InfrastructureError."""
         import docker
         import requests
 
         try:
             container = self.client.containers.create(
-                job.spec.image, entrypoint=["vlmbench", "worker"], command=["/job/job.json"],
+                job.spec.image, entrypoint=["vlmbench", "worker"], command=[job_file],
                 user=self.user, environment=target.environment(), mounts=target.docker_mounts(),
                 device_requests=target.device_requests(devices), labels=labels(job.spec.run_id, job.job_id),
                 working_dir="/job", init=True, shm_size="2g", mem_limit=self.memory, detach=True,
@@ -174,8 +174,8 @@ class DockerExecutor(Executor):
         import docker
 
         target = ContainerJob(job.spec, job_dir, job.dataset_root, self.cache_dir or hf_cache_dir())
-        target.write_job_json()
-        container = self.retrying(lambda: self._start(job, target, devices), job_dir,
+        job_file = target.write_job_file()
+        container = self.retrying(lambda: self._start(job, target, job_file, devices), job_dir,
                                   f"starting a container of {job.spec.image}")
         try:
             return self._supervise(container, job, job_dir, progress)
@@ -188,10 +188,11 @@ class DockerExecutor(Executor):
     def _supervise(self, container, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
         import docker
 
-        counter = LineCounter(job_dir / PREDICTIONS)
+        files = JobDir(job_dir)
+        counter = LineCounter(files.predictions_file)
         stopped = timed_out = False
         started = time.monotonic()
-        logger = threading.Thread(target=_stream_logs, args=(container, job_dir / "worker.log"),
+        logger = threading.Thread(target=_stream_logs, args=(container, files),
                                   name=f"logs-{job.job_id}", daemon=True)
         logger.start()
         while True:
@@ -226,8 +227,8 @@ def _refused(job: PlannedJob, devices: Sequence[str], exc: Exception) -> Infrast
                                f"{reason}", hint=NVIDIA_HINT if devices else None)
 
 
-def _stream_logs(container, path: Path) -> None:
-    with path.open("ab") as log:
+def _stream_logs(container, files: JobDir) -> None:
+    with files.open_log() as log:
         for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
             log.write(chunk)
             log.flush()

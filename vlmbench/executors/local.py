@@ -24,10 +24,11 @@ from pathlib import Path
 
 from vlmbench.errors import ExecutorError
 from vlmbench.executors.base import Executor, Observation
-from vlmbench.jobfiles import JobStatus, now_iso
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
-from vlmbench.worker import PARENT_PID_VARIABLE, PREDICTIONS, STATUS
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import now_iso
+from vlmbench.worker import PARENT_PID_VARIABLE
 
 POLL_S = 0.2
 TERMINATE_GRACE_S = 10.0
@@ -38,15 +39,16 @@ class LocalExecutor(Executor):
 
     def command(self, job_dir: Path) -> list[str]:
         # -P: the directory the user started in is not put on sys.path, so a PIL.py there is never imported.
-        return [sys.executable, "-P", "-m", "vlmbench", "worker", str(job_dir / "job.json")]
+        return [sys.executable, "-P", "-m", "vlmbench", "worker", str(JobDir(job_dir).spec_file)]
 
     def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
-        counter = LineCounter(job_dir / PREDICTIONS)
+        files = JobDir(job_dir)
+        counter = LineCounter(files.predictions_file)
         progress.start(job.job_id, job.label, job.n_samples)
         # The worker arms its parent-death signal from this (worker._die_with_parent) and records it
         # in status.json, so that a rerun can tell a dead owner from a live one (release_job_dir).
         env = {**os.environ, "PYTHONUNBUFFERED": "1", PARENT_PID_VARIABLE: str(os.getpid())}
-        with (job_dir / "worker.log").open("ab") as log:
+        with files.open_log() as log:
             # A new session, so a new process group led by the worker: Ctrl-C in the terminal reaches the
             # host only, which then stops workers in order; and one killpg reaches the worker's own
             # children (a model's server, a tool it runs) when the worker has to be killed.
@@ -134,7 +136,7 @@ def _command_line(pid: int) -> list[str]:
 def _is_worker_of(pid: int, job_dir: Path, since: str | None) -> bool:
     """Whether pid is still the worker of this job: alive since the job started, running its job.json."""
     return _alive_since(pid, since) and "worker" in (line := _command_line(pid)) and any(
-        Path(part).name == "job.json" and Path(part).parent.name == job_dir.name for part in line)
+        JobDir.is_spec_file(part) and Path(part).parent.name == job_dir.name for part in line)
 
 
 def _leads_group(pid: int) -> bool:
@@ -156,7 +158,8 @@ def release_job_dir(job_dir: Path, grace_s: float = TERMINATE_GRACE_S) -> None:
     kill it. Statuses written in a container or on Slurm record no runner: their executors find
     their own leftovers (labelled containers, Slurm job names).
     """
-    status = JobStatus.read(job_dir / STATUS)
+    files = JobDir(job_dir)
+    status = files.read_status()
     if status.state != "running" or status.runner_pid is None or status.host != platform.node():
         return
     if _alive_since(status.runner_pid, status.started_at):
@@ -178,11 +181,11 @@ def release_job_dir(job_dir: Path, grace_s: float = TERMINATE_GRACE_S) -> None:
             send(signal.SIGKILL)  # it, or what it left in its group
         while _is_worker_of(worker_pid, job_dir, status.started_at) and time.monotonic() < deadline + grace_s:
             time.sleep(POLL_S)
-    status = JobStatus.read(job_dir / STATUS)  # the stopped worker may have written its own
+    status = files.read_status()  # the stopped worker may have written its own
     if status.state != "running":
         return
     worker = (f"its worker (pid {worker_pid}) was stopped by this run" if stopped
               else "its worker ended without a final status")
     status.state, status.finished_at, status.failure_class = "interrupted", now_iso(), "interrupted"
     status.error = f"its `vlmbench run` (pid {status.runner_pid}) died; {worker}"
-    status.write(job_dir / STATUS)
+    files.write_status(status)

@@ -19,9 +19,10 @@ from pathlib import Path
 from vlmbench.config import env_number
 from vlmbench.errors import ExecutorError, Problem
 from vlmbench.executors.base import Executor, Observation, note, settle
-from vlmbench.jobfiles import FailureClass, JobStatus
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import FailureClass, JobStatus
 from vlmbench.slurm.commands import (
     SlurmJobState,
     cancel,
@@ -33,7 +34,6 @@ from vlmbench.slurm.commands import (
 )
 from vlmbench.slurm.poller import QueuePoller
 from vlmbench.slurm.script import BatchJob, job_name
-from vlmbench.worker import PREDICTIONS
 
 POLL_S = 0.5
 TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
@@ -121,7 +121,7 @@ class SlurmExecutor(Executor):
             time.sleep(POLL_S)
 
     def _supervise(self, job: PlannedJob, job_dir: Path, slurm_id: str, progress: ProgressSink) -> Observation:
-        counter = LineCounter(job_dir / PREDICTIONS)
+        counter = LineCounter(JobDir(job_dir).predictions_file)
         stopped = timed_out = False
         running_since: float | None = None
         cancelled_at: float | None = None

@@ -12,6 +12,7 @@ from pathlib import Path
 from vlmbench.errors import VlmbenchError
 from vlmbench.export.run_files import JobFiles, read_run
 from vlmbench.export.vlmhyperbench import Export, export_vlmhyperbench
+from vlmbench.rundir import RunDir
 
 FORMATS = {"vlmhyperbench": export_vlmhyperbench}
 
@@ -22,13 +23,13 @@ def export_run(run_dir: Path, format_name: str, out: Path | None = None) -> Expo
     ``out`` defaults to ``RUN_DIR/<format>``. An unknown format is checked
     before the run is read, so a typo costs nothing.
     """
-    exporter = FORMATS.get(format_name.strip().lower())
+    format_name = format_name.strip().lower()
+    exporter = FORMATS.get(format_name)
     if exporter is None:
         raise VlmbenchError(f"unknown export format {format_name!r}",
                             hint=f"known formats: {', '.join(FORMATS)}")
-    run_dir = Path(run_dir)
     jobs = read_run(run_dir)
-    return exporter(jobs, Path(out) if out is not None else run_dir / format_name.strip().lower())
+    return exporter(jobs, Path(out) if out is not None else RunDir(run_dir).export_folder(format_name))
 
 
 __all__ = ["FORMATS", "Export", "JobFiles", "export_run", "read_run"]

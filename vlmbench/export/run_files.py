@@ -10,13 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from vlmbench.datasets import Dataset, load_dataset
 from vlmbench.errors import Location, VlmbenchError
-from vlmbench.evaluate import METRICS, JobMetrics, read_run_record
-from vlmbench.jobfiles import JobSpec, JobStatus, Prediction, read_predictions
-from vlmbench.worker import PREDICTIONS, STATUS
+from vlmbench.rundir import RunDir
+from vlmbench.rundir.records import JobMetrics, JobSpec, JobStatus, Prediction
 
 
 @dataclass(frozen=True)
@@ -33,26 +30,20 @@ class JobFiles:
 
 def read_run(run_dir: Path) -> list[JobFiles]:
     """Every job of ``run_dir`` in run.json's order; a job never scored is an error naming the fix."""
-    run_dir = Path(run_dir)
-    record = read_run_record(run_dir)
+    run = RunDir(run_dir)
+    record = run.read_record()
     datasets: dict[str, Dataset] = {}
     jobs = []
-    for job in record.get("jobs", []):
-        job_dir = run_dir / "jobs" / job["job_id"]
-        spec = JobSpec.read(job_dir / "job.json")
-        root = job["dataset_root"]  # the host's path; job.json may hold a container's
+    for job in record.jobs:
+        files = run.job(job.job_id)
+        spec = files.read_spec()
+        root = job.dataset_root  # the host's path; a container's job file holds its own
         if root not in datasets:
             datasets[root] = load_dataset(Path(root), name=spec.dataset.name)
-        jobs.append(JobFiles(spec=spec, status=JobStatus.read(job_dir / STATUS),
-                             predictions=read_predictions(job_dir / PREDICTIONS),
-                             metrics=_read_metrics(job_dir / METRICS, run_dir),
-                             dataset=datasets[root], created_at=record.get("created_at")))
+        metrics = files.read_metrics()
+        if metrics is None:
+            raise VlmbenchError("this job has no scores to export", location=Location(files.metrics_file),
+                                hint=f"score the run first: vlmbench evaluate {run_dir}")
+        jobs.append(JobFiles(spec=spec, status=files.read_status(), predictions=files.read_predictions(),
+                             metrics=metrics, dataset=datasets[root], created_at=record.created_at))
     return jobs
-
-
-def _read_metrics(path: Path, run_dir: Path) -> JobMetrics:
-    try:
-        return JobMetrics.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError):
-        raise VlmbenchError("this job has no scores to export", location=Location(path),
-                            hint=f"score the run first: vlmbench evaluate {run_dir}") from None

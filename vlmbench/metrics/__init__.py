@@ -24,11 +24,11 @@ from vlmbench.metrics.registry import (
     list_metrics,
     register_metric,
 )
-from vlmbench.metrics.schema import ResultRow
 from vlmbench.metrics.scoring import default_metrics, score_job
 from vlmbench.metrics.text import anls, cer, exact_match, normalize_answer, wer
 from vlmbench.metrics.translation import bleu, chrf
 from vlmbench.metrics.vqa import normalize_vqa_answer, vqa_score
+from vlmbench.rundir.records import ResultRow
 
 __all__ = [
     "AGGREGATORS",

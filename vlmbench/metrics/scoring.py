@@ -19,10 +19,9 @@ from typing import Any
 import numpy as np
 
 from vlmbench.datasets.schema import Sample
-from vlmbench.jobfiles import Prediction
 from vlmbench.metrics.aggregate import AGGREGATORS, group_columns, resolve_aggregator
 from vlmbench.metrics.registry import MetricError, MetricSpec, get_metric
-from vlmbench.metrics.schema import ResultRow
+from vlmbench.rundir.records import Prediction, ResultRow
 from vlmbench.suggest import suggest
 
 DEFAULT_AGGREGATORS = ["general", "by_doc_type"]

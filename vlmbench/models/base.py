@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vlmbench.models.packaged import resolve_packaged
 
-if TYPE_CHECKING:  # jobfiles imports this module
-    from vlmbench.jobfiles import JobSpec
+if TYPE_CHECKING:  # rundir.records imports this module
+    from vlmbench.rundir.records import JobSpec
 
 
 class GenerationParams(BaseModel):

@@ -30,7 +30,7 @@ from vlmbench.errors import ModelLoadError
 from vlmbench.models.base import Request, VisionLanguageModel
 
 if TYPE_CHECKING:
-    from vlmbench.jobfiles import JobSpec
+    from vlmbench.rundir.records import JobSpec
 
 SINGLE, SEVERAL = "predict_on_image", "predict_on_images"
 # model_interface 0.1.3's initialize_model puts these in common_params; other params are specific_params.

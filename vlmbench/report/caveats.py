@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from vlmbench.metrics.schema import ResultRow
 from vlmbench.report.schema import JobSummary
+from vlmbench.rundir.records import ResultRow
 
 WARN = "⚠"
 NO_ANSWERS = "no answers"

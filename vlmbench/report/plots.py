@@ -11,10 +11,10 @@ import base64
 import io
 from typing import TYPE_CHECKING
 
-from vlmbench.metrics.schema import ResultRow
-from vlmbench.report.schema import JobSummary
 from vlmbench.report.caveats import NO_ANSWERS, WARN, coverage_mark, has_ci, is_number
+from vlmbench.report.schema import JobSummary
 from vlmbench.report.table import arrow
+from vlmbench.rundir.records import ResultRow
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -11,9 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from vlmbench.fileio import write_atomic
-from vlmbench.metrics.schema import ResultRow
-from vlmbench.report.schema import JobSummary
 from vlmbench.report.caveats import (
     NO_ANSWERS,
     GridKey,
@@ -25,7 +22,9 @@ from vlmbench.report.caveats import (
     overlap_warnings,
     sampling_lines,
 )
+from vlmbench.report.schema import JobSummary
 from vlmbench.report.table import arrow, error_headline, format_rate, format_score, format_seconds, score_grid
+from vlmbench.rundir.records import ResultRow
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -233,10 +232,8 @@ def build_context(
     return context
 
 
-def write_report(
-    run_dir: Path, results: list[ResultRow], jobs: list[JobSummary], title: str
-) -> tuple[Path, Path]:
-    """Write ``run_dir/report.md`` and ``run_dir/report.html``; return their paths."""
+def render_report(results: list[ResultRow], jobs: list[JobSummary], title: str) -> tuple[str, str]:
+    """report.md and report.html, as text (vlmbench.rundir.RunDir writes them)."""
     import jinja2
 
     environment = jinja2.Environment(
@@ -249,8 +246,5 @@ def write_report(
     )
     environment.filters["md"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
     context = build_context(results, jobs, title, charts=True)
-    run_dir = Path(run_dir)
-    md_path, html_path = run_dir / "report.md", run_dir / "report.html"
-    write_atomic(md_path, environment.get_template("report.md.j2").render(context))
-    write_atomic(html_path, environment.get_template("report.html.j2").render(context))
-    return md_path, html_path
+    return (environment.get_template("report.md.j2").render(context),
+            environment.get_template("report.html.j2").render(context))

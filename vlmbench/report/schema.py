@@ -7,7 +7,7 @@ import math
 from pydantic import BaseModel
 
 from vlmbench.errors import ReportError  # noqa: F401 - re-exported: defined in vlmbench.errors
-from vlmbench.jobfiles import JobState, JobStatus, Prediction
+from vlmbench.rundir.records import JobState, JobStatus, Prediction
 
 
 class JobSummary(BaseModel):

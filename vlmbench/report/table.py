@@ -13,7 +13,6 @@ from rich.table import Table
 from rich.text import Text
 
 from vlmbench.metrics.aggregate import resolve_aggregator
-from vlmbench.metrics.schema import ResultRow
 from vlmbench.report.caveats import (
     NO_ANSWERS,
     GridKey,
@@ -27,6 +26,7 @@ from vlmbench.report.caveats import (
     sampling_lines,
 )
 from vlmbench.report.schema import JobSummary
+from vlmbench.rundir.records import ResultRow
 
 STATE_STYLES = {
     "done": "green",

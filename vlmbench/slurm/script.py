@@ -19,13 +19,12 @@ from pathlib import Path
 from vlmbench.config import env_words
 from vlmbench.docker.gpus import gpu_request
 from vlmbench.plan import PlannedJob
+from vlmbench.rundir import JobDir
 
 PARTITION_VARIABLE = "VLMBENCH_SLURM_PARTITION"
 ACCOUNT_VARIABLE = "VLMBENCH_SLURM_ACCOUNT"
 EXTRA_ARGS_VARIABLE = "VLMBENCH_SLURM_ARGS"  # e.g. "--mem=32G --qos=short", added as they are
 PYTHON_VARIABLE = "VLMBENCH_SLURM_PYTHON"  # the Python on the nodes, when not the host's path
-SCRIPT_NAME = "slurm.sh"
-LOG_NAME = "worker.log"
 #: Slurm's own limit is a backstop after the host's (it counts whole minutes and may fire late).
 TIME_LIMIT_MARGIN_S = 60.0
 
@@ -86,20 +85,21 @@ class BatchJob:
     def sbatch_args(self) -> list[str]:
         # The name finds a job's leftovers; the comment finds a whole run's (`squeue -o %k`).
         return [f"--job-name={job_name(self.job_id)}", f"--comment=vlmbench run {self.run_id}",
-                f"--chdir={self.job_dir}", f"--output={self.job_dir / LOG_NAME}", "--open-mode=append",
-                "--export=ALL", *self.resource_args(), str(self.job_dir / SCRIPT_NAME)]
+                f"--chdir={self.job_dir}", f"--output={self.files.log_file}", "--open-mode=append",
+                "--export=ALL", *self.resource_args(), str(self.files.batch_script)]
 
     def script(self) -> str:
         # -P: the submit directory is not put on sys.path (a PIL.py there is never imported).
-        worker = shlex.join([self.python, "-P", "-m", "vlmbench", "worker", str(self.job_dir / "job.json")])
+        worker = shlex.join([self.python, "-P", "-m", "vlmbench", "worker", str(self.files.spec_file)])
         return ("#!/bin/bash\n"
                 f"# vlmbench job {self.job_id} of run {self.run_id}, written by the slurm executor\n"
                 'echo "vlmbench: Slurm job ${SLURM_JOB_ID} on $(hostname) started $(date -Is)"\n'
                 "export PYTHONUNBUFFERED=1\n"
                 f"exec {worker}\n")
 
+    @property
+    def files(self) -> JobDir:
+        return JobDir(self.job_dir)
+
     def write_script(self) -> Path:
-        path = self.job_dir / SCRIPT_NAME
-        path.write_text(self.script(), encoding="utf-8")
-        path.chmod(0o755)
-        return path
+        return self.files.write_batch_script(self.script())

@@ -22,7 +22,7 @@ from vlmbench.datasets import (
 )
 from vlmbench.datasets.selection import selection_text, stratified_allocation
 from vlmbench.errors import DatasetError
-from vlmbench.jobfiles import DatasetRef
+from vlmbench.rundir.records import DatasetRef
 
 ROOT = Path(__file__).resolve().parents[3]
 

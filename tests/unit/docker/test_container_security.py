@@ -14,7 +14,7 @@ from vlmbench.docker.jobs import (
     network_mode,
 )
 from vlmbench.errors import ExecutorError
-from vlmbench.jobfiles import DatasetRef, JobSpec, ModelRef
+from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef
 
 
 def _spec(framework: str = "hf", class_path: str = "vlmbench.models.hf.adapter:HFVisionModel",
@@ -99,6 +99,6 @@ def test_secrets_reach_the_container_only_through_its_environment(tmp_path):
     assert {name: environment[name] for name in ("HF_TOKEN", "OPENAI_API_KEY", "VLMBENCH_API_KEY", "MY_KEY")} == {
         "HF_TOKEN": "hf_secret", "OPENAI_API_KEY": "sk-secret", "VLMBENCH_API_KEY": "vk", "MY_KEY": "mine"}
     assert "AWS_SECRET_ACCESS_KEY" not in environment
-    job.write_job_json()
-    text = (tmp_path / "job.json").read_text()
+    assert job.write_job_file() == "/job/container-job.json"
+    text = (tmp_path / "container-job.json").read_text()
     assert not any(secret in text for secret in ("hf_secret", "sk-secret", "vk\"", "mine"))

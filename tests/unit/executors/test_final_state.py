@@ -9,7 +9,8 @@ import pytest
 from vlmbench.errors import ExecutorError, InfrastructureError
 from vlmbench.executors import base
 from vlmbench.executors.base import Observation, decide_final_status, settle
-from vlmbench.jobfiles import FAILURE_CLASSES, JobStatus
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import FAILURE_CLASSES, JobStatus
 
 RUNNING = JobStatus(state="running", n_samples=12, n_done=4)
 PENDING = JobStatus(state="pending", n_samples=12)
@@ -92,13 +93,13 @@ def test_oom_and_exit_code_are_recorded():
 
 
 def test_settle_writes_once_what_it_decides(tmp_path):
-    RUNNING.write(tmp_path / "status.json")
+    JobDir(tmp_path).write_status(RUNNING)
     (tmp_path / "worker.log").write_text("a\nb\n")
     status = settle(tmp_path, Observation(exit_code=-signal.SIGKILL))
-    assert JobStatus.read(tmp_path / "status.json") == status
+    assert JobDir(tmp_path).read_status() == status
     assert status.error == "worker killed by SIGKILL: a | b"
 
 
 def test_an_old_status_file_without_a_class_still_reads(tmp_path):
     (tmp_path / "status.json").write_text('{"state": "failed", "exit_code": 1, "error": "x"}')
-    assert JobStatus.read(tmp_path / "status.json").failure_class is None
+    assert JobDir(tmp_path).read_status().failure_class is None

@@ -10,7 +10,8 @@ import pytest
 from vlmbench.errors import InfrastructureError
 from vlmbench.executors import base
 from vlmbench.executors.base import Executor, Observation
-from vlmbench.jobfiles import JobStatus
+from vlmbench.rundir import JobDir
+from vlmbench.rundir.records import JobStatus
 from vlmbench.runner import RunOptions, validate
 
 CATALOG = ("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
@@ -109,7 +110,7 @@ def test_a_docker_engine_that_does_not_answer_fails_the_job_as_infrastructure_af
     status = statuses[job.job_id]
     assert (status.state, status.failure_class) == ("failed", "infrastructure")
     assert status.error.startswith("no Docker Engine answers")
-    assert JobStatus.read(job_dir / "status.json") == status
+    assert JobDir(job_dir).read_status() == status
     assert (job_dir / "worker.log").read_text().count("retrying in") == base.RETRY_TRIES - 1
     assert time.monotonic() - started < 30
 
@@ -136,13 +137,13 @@ def test_every_job_ends_with_a_status_whatever_its_thread_raises(tmp_path, text_
                                                                "sbatch: error: invalid partition")
     assert fine.state == "done"
     for job, job_dir in jobs:
-        assert JobStatus.read(job_dir / "status.json") == statuses[job.job_id]
+        assert JobDir(job_dir).read_status() == statuses[job.job_id]
 
 
 def test_an_earlier_run_s_final_status_is_not_taken_for_this_run_s(tmp_path, text_dataset):
     _, jobs = _planned(tmp_path, text_dataset)
     [(job, job_dir)] = jobs
-    JobStatus(state="done", exit_code=0).write(job_dir / "status.json")  # left by an earlier run
+    JobDir(job_dir).write_status(JobStatus(state="done", exit_code=0))  # left by an earlier run
     statuses = Scripted(lambda executor, job, job_dir: Observation(exit_code=None)).run_all(jobs)
     assert statuses[job.job_id].state == "failed"  # this run's worker said nothing
 

@@ -8,8 +8,7 @@ import sys
 import pytest
 
 from vlmbench.datasets.schema import Sample
-from vlmbench.metrics import MetricError, get_metric, list_metrics, register_metric
-from vlmbench.metrics import registry
+from vlmbench.metrics import MetricError, get_metric, list_metrics, register_metric, registry
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ import math
 import pytest
 
 from vlmbench.datasets.schema import Sample
-from vlmbench.jobfiles import Prediction
-from vlmbench.metrics.schema import SampleScore
 from vlmbench.metrics import MetricError, default_metrics
 from vlmbench.metrics import score_job as score_job_full
+from vlmbench.rundir.records import Prediction, SampleScore
 
 
 def score_job(*args, **kwargs):

@@ -8,8 +8,8 @@ import pytest
 
 from tests.peers import load_peer_module, stub_module
 from vlmbench.datasets.schema import Sample
-from vlmbench.jobfiles import Prediction
 from vlmbench.metrics import score_job
+from vlmbench.rundir.records import Prediction
 
 META = dict(job_id="j", model_name="m", framework="f", dataset="d", task=None)
 WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "home", "счёт", "итого", "сумма", "к", "оплате",

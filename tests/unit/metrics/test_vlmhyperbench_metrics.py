@@ -15,8 +15,8 @@ import pytest
 import sacrebleu
 
 from vlmbench.datasets.schema import Sample
-from vlmbench.jobfiles import Prediction
 from vlmbench.metrics import get_metric, resolve_aggregator, score_job
+from vlmbench.rundir.records import Prediction
 
 THEIR_METRICS = {"WER": "wer", "CER": "cer", "BLEU": "bleu"}
 THEIR_AGGREGATORS = ["by_id", "by_doc_type", "by_doc_question", "general"]

@@ -10,16 +10,23 @@ import sys
 import pytest
 
 from vlmbench.datasets.schema import Sample
-from vlmbench.jobfiles import JobStatus, Prediction
-from vlmbench.metrics import score_job
-from vlmbench.metrics import ResultRow
-from vlmbench.report import JobSummary, summarize_job, write_report
+from vlmbench.metrics import ResultRow, score_job
+from vlmbench.report import JobSummary, render_report, summarize_job
+from vlmbench.rundir import RunDir
+from vlmbench.rundir.records import JobStatus, Prediction
 
 MODELS = [
     ("qwen2-vl-2b", "transformers", 0.9),
     ("smolvlm", "transformers", 0.6),
     ("<script>x</script>", "vllm", 0.3),
 ]
+
+
+def write_report(run_dir, results, jobs, title):
+    """The report's two files, as a run writes them."""
+    run = RunDir(run_dir)
+    run.write_report(*render_report(results, jobs, title=title))
+    return run.report_md, run.report_html
 
 
 @pytest.fixture(scope="module")

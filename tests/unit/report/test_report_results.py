@@ -6,8 +6,9 @@ import math
 
 import pytest
 
+from vlmbench.errors import ReportError
 from vlmbench.metrics import ResultRow
-from vlmbench.report import ReportError, read_results_csv, write_results_csv
+from vlmbench.rundir.results_csv import read_results_csv, write_results_csv
 
 
 def rows() -> list[ResultRow]:

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from vlmbench.jobfiles import JobStatus, Prediction
 from vlmbench.metrics import ResultRow
 from vlmbench.report import JobSummary, jobs_table, results_table, results_tables, summarize_job
 from vlmbench.report.caveats import coverage_mark
 from vlmbench.report.table import error_headline, format_score, format_seconds, score_grid
+from vlmbench.rundir.records import JobStatus, Prediction
 
 
 def result(

@@ -1,26 +1,26 @@
-"""Schemas of the files in a job directory: job.json, status.json, predictions.jsonl.
+"""The records of a run directory: one pydantic model for every file in it.
 
-These files are the boundary between the host and a worker that may run
-in another Python, another container or another machine, so each is a
-pydantic model and ``job.json`` carries a schema version.
+Where each file lives and how it is read and written is vlmbench.rundir's
+business; this module says what each holds. The job files are the boundary
+between the host and a worker that may run in another Python, another
+container or another machine, and the run files are read back by
+`evaluate`, `report`, `export` and other tools, so ``job.json`` and
+``run.json`` carry schema versions.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vlmbench.environment import EnvironmentVersions
-from vlmbench.errors import JobSpecError
-from vlmbench.fileio import write_atomic
 from vlmbench.models.base import GenerationParams
 
 JOB_SCHEMA_VERSION = 2  # 2: multiple-choice prompts, sample selection, max_error_rate
+#: run.json: 1 is also what vlmbench wrote before the field existed (the same fields, unversioned).
+RUN_SCHEMA_VERSION = 1
 
 JobState = Literal["pending", "running", "done", "failed", "interrupted"]
 #: Why a job ended other than done: the worker knows the first three (see VlmbenchError.failure_class), the
@@ -124,38 +124,6 @@ class JobSpec(BaseModel):
     # Not part of the job id: it judges the answers, it does not make them.
     max_error_rate: float = Field(default=0.5, ge=0.0, le=1.0)
 
-    def write(self, path: Path) -> None:
-        write_atomic(path, self.model_dump_json(indent=2))
-
-    @classmethod
-    def read(cls, path: Path) -> JobSpec:
-        try:
-            raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise JobSpecError(f"cannot read job file: {exc}", location=None) from None
-        version = raw.get("schema_version") if isinstance(raw, dict) else None
-        if version != JOB_SCHEMA_VERSION:
-            raise JobSpecError(
-                f"{path}: job schema version {version!r}, this worker reads version {JOB_SCHEMA_VERSION}",
-                hint=_version_hint(version, raw.get("image") if isinstance(raw, dict) else None),
-            )
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise JobSpecError(f"{path}: invalid job file: {exc.errors()[0]['msg']}") from None
-
-
-def _version_hint(version: object, image: str | None) -> str:
-    """Which side to update: the image (its worker is older) or the host."""
-    # Set by the docker executor: the tag the container was started from.
-    image = image or os.environ.get("VLMBENCH_IMAGE") or None
-    if isinstance(version, int) and version < JOB_SCHEMA_VERSION:
-        return "the host's vlmbench is older than this worker's: upgrade vlmbench on the host"
-    if image:
-        return (f"update the image {image} so its vlmbench matches the host's: "
-                "`vlmbench build-images` or `vlmbench pull-images`")
-    return "upgrade the vlmbench this worker runs so it matches the host's"
-
 
 class Prediction(BaseModel):
     """One line of predictions.jsonl."""
@@ -204,34 +172,108 @@ class JobStatus(BaseModel):
     host: str | None = None
     runner_pid: int | None = None
 
-    def write(self, path: Path) -> None:
-        write_atomic(path, self.model_dump_json(indent=2))
 
+# --- scores: a job's metrics.json and scores.jsonl, the run's results.csv --------------------------------
+
+
+class ResultRow(BaseModel):
+    """A metric's value over one group of samples of one job."""
+
+    job_id: str
+    model_name: str
+    framework: str
+    dataset: str
+    task: str | None = None
+    metric: str
+    aggregator: str  # general | by_doc_type | by_question_type | by_doc_question | by_id
+    group: str  # "all", a doc_class, a question_type, "doc_class/question_type", or a sample id
+    value: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int  # samples answered and scored: the value is their mean (or corpus score)
+    n_errors: int = 0  # samples whose prediction failed: left out of the value, never scored as wrong
+    n_total: int | None = None  # samples planned in the group: scored + failed + not yet predicted
+    coverage: float | None = None  # n / n_total; below 1 the value speaks for part of the group only
+    higher_is_better: bool = True
+
+    @field_validator("value", mode="before")
     @classmethod
-    def read(cls, path: Path) -> JobStatus:
-        try:
-            return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValidationError):
-            return cls()
+    def _null_is_nan(cls, value: object) -> object:
+        # A group with no answered sample (a failed sample's by_id row) has a NaN value, which
+        # metrics.json, being JSON, holds as null: read back, it is NaN again.
+        return float("nan") if value is None else value
+
+    @property
+    def complete(self) -> bool:
+        """Whether every planned sample of the group was answered (old rows without n_total count as complete)."""
+        return self.coverage is None or self.coverage >= 1.0
 
 
-def read_predictions(path: Path) -> list[Prediction]:
-    """Each sample's latest prediction, in the order samples were first answered.
+class SampleScore(BaseModel):
+    """One line of scores.jsonl: what a sample was asked to match, what came back, and each metric's value.
 
-    A torn last line (the writer was killed mid-line) is dropped. A sample
-    appears twice when a resumed job retried it after it failed; its last
-    line is the one that counts.
+    A sample whose prediction failed has its ``error`` and null scores: it
+    was not answered, so it is not scored as wrong.
     """
-    latest: dict[str, Prediction] = {}
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.endswith("\n"):
-                break
-            try:
-                prediction = Prediction.model_validate_json(line)
-            except ValidationError:
-                break
-            latest[prediction.id] = prediction
-    return list(latest.values())
+
+    id: str
+    reference: str
+    answer: str | None = None
+    error: str | None = None
+    scores: dict[str, float | None] = {}
+
+
+class JobMetrics(BaseModel):
+    """metrics.json: a job's result rows and the inputs they were computed from."""
+
+    inputs: str  # hash of what the scores depend on; equal inputs → the rows still hold
+    references_fingerprint: str
+    rows: list[ResultRow]
+
+
+# --- run.json ----------------------------------------------------------------------------------------
+
+
+class HostInfo(BaseModel):
+    """Where `vlmbench run` ran (its workers may run elsewhere: see RunJob.environment)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    python: str
+    platform: str
+    node: str
+
+
+class RunJob(BaseModel):
+    """One planned job as run.json records it: the rows it came from and how it is scored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    config_row: dict[str, Any]  # the run CSV's row, as config.RunRow dumps it
+    catalog_row: dict[str, Any]  # the catalog's row, as catalog.CatalogRow dumps it
+    image: str | None = None
+    image_digest: str | None = None
+    metrics: list[str]
+    aggregators: list[str]
+    n_samples: int
+    selection: str = ""
+    dataset_root: str  # the host's path; job.json may hold a container's
+    # The versions in the job's worker environment, added when its worker has reported them.
+    environment: EnvironmentVersions | None = None
+
+
+class RunRecord(BaseModel):
+    """run.json: what was run, with what, where; the index of the run's jobs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = RUN_SCHEMA_VERSION
+    run_id: str
+    created_at: str
+    config: str  # the run CSV's absolute path
+    executor: str
+    vlmbench: str
+    images: dict[str, str] = Field(default_factory=dict)  # image → digest
+    host: HostInfo
+    jobs: list[RunJob]

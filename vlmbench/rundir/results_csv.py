@@ -12,10 +12,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from vlmbench.errors import Location
+from vlmbench.errors import Location, ReportError
 from vlmbench.fileio import write_atomic
-from vlmbench.metrics.schema import ResultRow
-from vlmbench.report.schema import ReportError
+from vlmbench.rundir.records import ResultRow
 
 COLUMNS = list(ResultRow.model_fields)
 
