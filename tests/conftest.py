@@ -9,6 +9,33 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 
+#: The real components a test may start; an integration test names each one it starts.
+COMPONENTS = frozenset({"tesseract", "transformers", "workers", "docker", "slurm"})
+TESTS = Path(__file__).parent
+
+
+def _marking_problem(item: pytest.Item) -> str | None:
+    """What is wrong with how a test is marked: unit tests start nothing, the others say what they start."""
+    names = {mark.name for mark in item.iter_markers()}
+    starts = names & COMPONENTS
+    folder = Path(str(item.path)).relative_to(TESTS).parts[0]
+    if folder in ("integration", "docker", "slurm") and "integration" not in names:
+        return f"a test in tests/{folder} is not marked integration"
+    if folder in ("docker", "slurm") and folder not in names:
+        return f"a test in tests/{folder} is not marked {folder}"
+    if "integration" in names and not starts:
+        return f"an integration test names none of the components it starts ({', '.join(sorted(COMPONENTS))})"
+    if starts and "integration" not in names:
+        return f"a test that starts {', '.join(sorted(starts))} is not marked integration"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    problems = [f"{item.nodeid}: {problem}" for item in items if (problem := _marking_problem(item))]
+    if problems:
+        raise pytest.UsageError("tests marked inconsistently:\n" + "\n".join(problems))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def data_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Bundled datasets are made once per test session, never in the user's cache."""
@@ -52,3 +79,16 @@ WORDS = ["invoice", "total", "receipt", "passport", "amount", "number", "date", 
 @pytest.fixture
 def text_dataset(tmp_path: Path) -> Path:
     return make_text_dataset(tmp_path / "words", WORDS)
+
+
+def write_run_record(run_dir: Path, run_id: str, executor: str = "local") -> None:
+    """A run.json as `vlmbench run` writes it before its jobs start (no jobs planned yet)."""
+    import platform
+    import sys
+
+    from vlmbench.rundir import RunDir
+    from vlmbench.rundir.records import HostInfo, RunRecord, now_iso
+
+    RunDir(run_dir).write_record(RunRecord(
+        run_id=run_id, created_at=now_iso(), config=str(run_dir / "run.csv"), executor=executor, vlmbench="test",
+        host=HostInfo(python=sys.version.split()[0], platform=platform.platform(), node=platform.node()), jobs=[]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import write_run_record
 from tests.unit.test_runlock import hold
 from vlmbench.cleanup import clean_orphans
 from vlmbench.cli.app import app
@@ -34,7 +34,7 @@ def killed_run(run_dir: Path, executor: str = "local") -> Path:
     """A run directory as a SIGKILLed `vlmbench run` leaves it: its lock, a "running" job, a half write."""
     job_dir = run_dir / "jobs" / "job-a"
     job_dir.mkdir(parents=True)
-    (run_dir / "run.json").write_text(json.dumps({"run_id": "demo-1234abcd", "executor": executor, "jobs": []}))
+    write_run_record(run_dir, "demo-1234abcd", executor)
     JobDir(job_dir).write_status(JobStatus(state="running", n_samples=10, n_done=4))
     JobDir(run_dir / "jobs" / "job-b").write_status(JobStatus(state="done", n_samples=10, n_done=10))
     (job_dir / ".status.json.k3x_9q2z").write_text("{half")
@@ -76,6 +76,8 @@ def test_cleanup_refuses_a_live_run(tmp_path):
         process.wait()
 
 
+@pytest.mark.integration
+@pytest.mark.workers
 def test_cleanup_stops_a_local_worker_that_outlived_its_runner(tmp_path):
     run_dir = killed_run(tmp_path / "demo")
     job_json = run_dir / "jobs" / "job-a" / "job.json"
@@ -112,6 +114,8 @@ def _echo_run(tmp_path: Path, text_dataset: Path) -> tuple[Path, Path]:
     return config, catalog
 
 
+@pytest.mark.integration
+@pytest.mark.workers
 def test_a_second_run_into_a_held_directory_is_refused_naming_the_holder(tmp_path, text_dataset):
     config, catalog = _echo_run(tmp_path, text_dataset)
     out = tmp_path / "out"

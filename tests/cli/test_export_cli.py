@@ -53,6 +53,8 @@ def job_files(run_dir: Path) -> tuple[dict, list[dict], dict]:
 
 
 @pytest.mark.integration
+@pytest.mark.tesseract
+@pytest.mark.workers
 def test_tesseract_run_exported_reads_back_as_metric_evaluator_reads_it(tmp_path):
     dataset = make_text_dataset(tmp_path / "words", WORDS, corrupt={3})  # one sample fails to decode
     config = tmp_path / "run.csv"

@@ -81,6 +81,7 @@ def test_import_command_map_option(tmp_path: Path):
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_a_run_csv_naming_a_parquet_file_runs_and_scores(tmp_path: Path):
     textvqa(tmp_path / "textvqa")
     shard = "textvqa/data/validation-00000-of-00001.parquet"

@@ -29,6 +29,8 @@ def write_config(tmp_path: Path, text: str) -> Path:
 
 
 @pytest.mark.integration
+@pytest.mark.tesseract
+@pytest.mark.workers
 def test_run_end_to_end_writes_the_spec_layout(tmp_path, text_dataset):
     config = write_config(tmp_path, (
         "model_name;dataset;metrics;metrics_aggregators;params\n"
@@ -164,6 +166,7 @@ def test_only_evaluate_metrics_rescores_saved_predictions_and_needs_them(tmp_pat
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_a_model_failing_most_samples_fails_its_job_unless_the_user_allows_more(tmp_path):
     dataset = make_text_dataset(tmp_path / "d", WORDS[:5], corrupt={0, 1, 2})  # 3 of 5 images undecodable
     catalog = tmp_path / "extra.csv"
@@ -186,6 +189,7 @@ def test_a_model_failing_most_samples_fails_its_job_unless_the_user_allows_more(
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_a_corrected_label_is_rescored_without_rerunning_the_model(tmp_path):
     dataset = make_text_dataset(tmp_path / "d", WORDS[:4])
     catalog = tmp_path / "extra.csv"
@@ -216,6 +220,7 @@ def test_a_corrected_label_is_rescored_without_rerunning_the_model(tmp_path):
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_scores_split_by_an_annotation_column_the_user_added(tmp_path):
     from vlmbench.rundir.results_csv import read_results_csv
 

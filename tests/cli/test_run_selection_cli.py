@@ -75,6 +75,7 @@ def calls(log: Path) -> list[str]:
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_a_label_fix_rescores_the_same_jobs_without_running_the_model(tmp_path, counting) -> None:
     catalog, log = counting
     data = make_text_dataset(tmp_path / "words", WORDS)
@@ -115,6 +116,7 @@ def test_a_label_fix_rescores_the_same_jobs_without_running_the_model(tmp_path, 
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_sample_runs_the_stratified_draw_the_plan_and_validate_say(tmp_path, counting) -> None:
     catalog, log = counting
     data = make_text_dataset(tmp_path / "words", WORDS)

@@ -49,6 +49,7 @@ def one_line_error(result, path: Path) -> str:
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 @pytest.mark.parametrize("command", ["evaluate", "report", "export"])
 def test_a_damaged_run_json_is_named_by_every_reader(run_dir, command):
     path = RunDir(run_dir).record_file
@@ -58,6 +59,7 @@ def test_a_damaged_run_json_is_named_by_every_reader(run_dir, command):
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_a_foreign_run_json_is_not_read_as_a_run(run_dir):
     path = RunDir(run_dir).record_file
     path.write_text(json.dumps({"name": "some other tool's run", "jobs": []}))
@@ -65,6 +67,7 @@ def test_a_foreign_run_json_is_not_read_as_a_run(run_dir):
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_a_corrupt_status_is_named_not_taken_for_a_pending_job(run_dir):
     (job,) = RunDir(run_dir).job_dirs()
     job.status_file.write_text('{"state": "half-done"}')
@@ -73,6 +76,7 @@ def test_a_corrupt_status_is_named_not_taken_for_a_pending_job(run_dir):
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_an_edited_prediction_line_is_named_with_its_line(run_dir):
     (job,) = RunDir(run_dir).job_dirs()
     lines = job.predictions_file.read_text().splitlines(keepends=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_run_record
 from tests.docker.conftest import CPU_IMAGE, labelled_containers
 from tests.unit.test_runlock import hold
 from vlmbench.cleanup import clean_orphans, clean_run
@@ -64,7 +64,7 @@ def killed_docker_run(client, image: str, run_dir: Path, run_id: str):
 
     job_dir = run_dir / "jobs" / "job-1"
     job_dir.mkdir(parents=True)
-    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "executor": "docker", "jobs": []}))
+    write_run_record(run_dir, run_id, "docker")
     JobDir(job_dir).write_status(JobStatus(state="running", n_samples=3))
     holder = hold(run_dir)
     holder.kill()

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import WORDS, make_text_dataset
 from tests.docker.conftest import CPU_IMAGE, extra_catalog
-from vlmbench.rundir import JobDir
+from vlmbench.rundir import JobDir, read_spec
 from vlmbench.runner import RunOptions, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
@@ -45,10 +45,11 @@ def test_tesseract_in_a_container_answers_as_the_local_worker(tmp_path, cpu_imag
     assert len(docker["tesseract-eng"]) == 3
     assert all(answer and len(answer) > 20 and error is None for _, _, answer, error in docker["tesseract-eng"])
     assert docker == local
-    # What the container was told: its own paths, not the host's.
+    # What the container was told: its own paths, in its own job file; the plan's keeps the host's.
     [job_dir] = (tmp_path / "docker" / "jobs").iterdir()
-    spec = JobDir(job_dir).read_spec()
-    assert spec.dataset.path == "/dataset" and spec.image == CPU_IMAGE
+    inside, planned = read_spec(JobDir(job_dir).container_spec_file), JobDir(job_dir).read_spec()
+    assert inside.dataset.path == "/dataset" and inside.image == CPU_IMAGE
+    assert Path(planned.dataset.path).is_dir() and planned.model_copy(update={"dataset": inside.dataset}) == inside
     assert (tmp_path / "docker" / "results.csv").read_text().count("tesseract-eng") >= 1
 
 

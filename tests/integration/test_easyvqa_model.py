@@ -16,7 +16,7 @@ from vlmbench.models.base import Request
 from vlmbench.models.packaged import resolve_packaged
 from vlmbench.registry import resolve_model_class
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.transformers, pytest.mark.workers]
 
 QUESTIONS = 200
 BATCH = 64

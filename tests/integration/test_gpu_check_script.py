@@ -11,7 +11,7 @@ import pytest
 
 from vlmbench.verification import load_verification
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.transformers, pytest.mark.workers]
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py"
 

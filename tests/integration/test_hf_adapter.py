@@ -23,7 +23,7 @@ from vlmbench.registry import resolve_model_class
 from vlmbench.testing import build_tiny_model, tiny_family
 from vlmbench.testing.tiny import loadable_archs
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.transformers, pytest.mark.workers]
 # Not the families the catalog runs only through vLLM (no transformers classes load them), nor those
 # whose processors need a module this environment lacks (pixtral and mistral3 need torchvision).
 HF_ARCHS = loadable_archs()

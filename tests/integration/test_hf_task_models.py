@@ -20,7 +20,7 @@ from vlmbench.models.hf.adapter import HFVisionModel
 from vlmbench.models.hf.quirks import FLORENCE_TASKS, GOT_OCR_TASKS
 from vlmbench.testing import build_tiny_model
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.transformers]
 
 SHORT = GenerationParams(max_new_tokens=10)
 

@@ -13,7 +13,7 @@ from vlmbench.models.base import GenerationParams, Request
 from vlmbench.models.hf.adapter import HFVisionModel
 from vlmbench.testing import build_tiny_model
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.transformers]
 
 SHORT = GenerationParams(max_new_tokens=4)
 IMAGE = Image.new("RGB", (40, 30), (200, 10, 10))

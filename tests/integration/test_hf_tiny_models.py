@@ -10,7 +10,7 @@ import transformers  # noqa: F401  (a missing install must fail, not skip)
 
 from vlmbench.testing import TINY_ARCHS, build_tiny_model, tiny_family
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.transformers]
 # The families the catalog runs only through vLLM have no transformers classes to load them.
 HF_ARCHS = tuple(arch for arch in TINY_ARCHS if tiny_family(arch).hf)
 

@@ -19,7 +19,7 @@ import pytest
 
 from vlmbench.rundir import JobDir
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.workers]
 
 CATALOG = ("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
            'echo,Echo,slow-echo,,,,echo,"{""delay_s"": 0.3, ""answer"": ""x""}"\n')

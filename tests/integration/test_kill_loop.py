@@ -14,7 +14,7 @@ import pytest
 
 from tests.killloop import LOCAL_KINDS, KillLoop, run_and_record
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.workers, pytest.mark.slow]
 
 KILLS = 30
 

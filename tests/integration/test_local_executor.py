@@ -14,7 +14,7 @@ from tests.conftest import WORDS
 from vlmbench.rundir import JobDir
 from vlmbench.rundir.records import JobStatus
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.workers]
 
 CATALOG = ("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
            'echo,Echo,slow-echo,,,,echo,"{""delay_s"": 0.2, ""answer"": ""x""}"\n')

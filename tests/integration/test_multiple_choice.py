@@ -28,7 +28,7 @@ from PIL import Image
 from vlmbench.rundir import JobDir
 from vlmbench.rundir.records import PromptSpec
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.workers]
 
 INSTRUCTION = PromptSpec().choices_template.split("{choices}")[1].strip()
 

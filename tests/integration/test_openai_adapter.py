@@ -23,7 +23,7 @@ from vlmbench.serving.faults import FaultPlan
 from vlmbench.serving.openai_server import OpenAIServer
 from vlmbench.serving.process import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.workers]
 
 SECRET = "sk-test-0123456789abcdef"
 

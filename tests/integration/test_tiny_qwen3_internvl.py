@@ -8,7 +8,7 @@ import pytest
 
 from vlmbench.testing import build_tiny_model
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.transformers]
 
 
 def test_qwen3_vl_moe_experts_are_stored_as_the_hub_stores_them(tmp_path):

@@ -27,7 +27,7 @@ from vlmbench.models.echo import EchoModel
 from vlmbench.models.vllm_engine import VLLMServerModel
 from vlmbench.serving.process import ServerStartError
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.workers]
 
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.transformers, pytest.mark.workers]
 
 INTERFACE = '''
 from abc import ABC, abstractmethod

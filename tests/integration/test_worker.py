@@ -16,7 +16,7 @@ from vlmbench.rundir import JobDir, read_spec
 from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef, PromptRule
 from vlmbench.worker import run_worker
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.tesseract, pytest.mark.workers]
 
 
 def write_job(job_dir: Path, dataset: Path, class_path: str, params: dict | None = None,

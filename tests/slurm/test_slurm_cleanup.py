@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_run_record
 from tests.unit.test_runlock import hold
 from vlmbench.cleanup import clean_run
 from vlmbench.rundir import JobDir
@@ -39,7 +39,7 @@ def test_cleanup_cancels_the_slurm_jobs_of_a_killed_run(tmp_path, slurm_cluster)
     mine = _sbatch(run_dir / "jobs" / "job-1", run_id)
     theirs = _sbatch(other / "jobs" / "job-1", f"{run_id}-other")
     try:
-        (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "executor": "slurm", "jobs": []}))
+        write_run_record(run_dir, run_id, "slurm")
         JobDir(run_dir / "jobs" / "job-1").write_status(JobStatus(state="running", n_samples=2))
         holder = hold(run_dir)
         holder.kill()

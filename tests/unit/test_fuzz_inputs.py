@@ -333,6 +333,7 @@ def test_bombs_and_broken_images_fail_their_sample_in_bounded_memory(tmp_path):
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_a_run_with_broken_images_answers_the_others(work, tmp_path):
     dataset = tmp_path / "ds"
     dataset.mkdir()
@@ -429,6 +430,7 @@ def broken_plugin_site(tmp_path_factory) -> Path:
 
 
 @pytest.mark.integration
+@pytest.mark.workers
 def test_a_broken_plugin_is_one_warning_and_the_rest_works(work, broken_plugin_site, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(broken_plugin_site),
                                                                      os.environ.get("PYTHONPATH")]))}

@@ -35,6 +35,7 @@ def tesseract() -> Iterator[object]:
 
 
 @pytest.mark.integration
+@pytest.mark.tesseract
 @pytest.mark.parametrize("language", ["ru", "en"])
 @pytest.mark.parametrize("doc_class", DOC_CLASSES)
 def test_tesseract_reads_generated_documents(tesseract, language: str, doc_class: str) -> None:

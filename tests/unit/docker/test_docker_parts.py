@@ -19,7 +19,7 @@ from vlmbench.errors import ConfigError, ExecutorError
 from vlmbench.rundir import read_spec
 from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_a_rows_gpus_are_exact_and_the_run_gpus_a_pool():

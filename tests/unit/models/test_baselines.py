@@ -21,7 +21,6 @@ def test_majority_needs_answers(tmp_path):
         resolve_model_class("majority")()
 
 
-@pytest.mark.integration
 def test_majority_of_easy_vqa_train_is_a_real_floor():
     model = resolve_model_class("majority")(weights="easy-vqa-train")
     assert model.answer in {"yes", "no"}
