@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-
 #: The real components a test may start; an integration test names each one it starts.
 COMPONENTS = frozenset({"tesseract", "transformers", "workers", "docker", "slurm"})
 TESTS = Path(__file__).parent

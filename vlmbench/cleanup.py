@@ -125,7 +125,7 @@ def _run_identity(run: RunDir) -> tuple[str | None, str | None]:
         return record.run_id, record.executor or None
     except VlmbenchError:
         pass
-    for job in run.job_dirs():
+    for job in (folder for job in run.job_dirs() for folder in (job, *job.shard_dirs())):
         try:
             return job.read_spec().run_id, None
         except VlmbenchError:
@@ -309,18 +309,18 @@ def _settle_statuses(run: RunDir, lock: RunLock) -> list[Action]:
     """Statuses still "running" (their worker and its runner are gone): interrupted, to be resumed."""
     runner = f"its runner, {lock.stale.describe()}," if lock.stale else "its runner"
     actions = []
-    for job in run.job_dirs():
+    for job in (folder for job in run.job_dirs() for folder in (job, *job.shard_dirs())):
         try:
             status = job.read_status()
         except VlmbenchError as exc:  # one unreadable status must not stop the rest of the cleanup
-            actions.append(Action("status", f"job {job.job_id}", f"left: {exc}"))
+            actions.append(Action("status", f"job {job.path.relative_to(run.jobs_folder)}", f"left: {exc}"))
             continue
         if status.state != "running":
             continue
         status.state, status.finished_at, status.failure_class = "interrupted", now_iso(), "interrupted"
         status.error = f"interrupted: {runner} ended without finishing it (marked by vlmbench cleanup)"
         job.write_status(status)
-        actions.append(Action("status", f"job {job.job_id}", "running → interrupted (a rerun resumes it)"))
+        actions.append(Action("status", f"job {job.path.relative_to(run.jobs_folder)}", "running → interrupted (a rerun resumes it)"))
     return actions
 
 
@@ -328,7 +328,7 @@ def _remove_temp_files(run: RunDir) -> list[Action]:
     """The temporary files of atomic writes cut short, in the run directory and its job directories."""
     run_dir = run.root
     actions = []
-    for folder in [run_dir, *(job.path for job in run.job_dirs())]:
+    for folder in [run_dir, *(folder.path for job in run.job_dirs() for folder in (job, *job.shard_dirs()))]:
         for path in sorted(folder.iterdir()):
             if path.is_file() and not path.is_symlink() and ATOMIC_TEMP.match(path.name):
                 path.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from vlmbench.csvfiles import parse_json_object, parse_list, read_csv_table, shorten
 from vlmbench.dataroot import data_root as root_of
 from vlmbench.errors import ConfigError, Location, Problem
+from vlmbench.shards import MAX_SHARDS
 
 REQUIRED_COLUMNS = ("model_name", "dataset")
 MAX_PROBLEMS = 20  # beyond this a user learns nothing new from more lines
@@ -52,6 +53,7 @@ class RunRow(BaseModel):
     sample: int | None = Field(default=None, ge=1)  # a seeded sample of N, stratified by doc_class
     seed: int | None = Field(default=None, ge=0)  # the sample's seed (0 when blank)
     gpus: list[str] = Field(default_factory=list)
+    shards: int | None = Field(default=None, ge=1, le=MAX_SHARDS)  # workers side by side (vlmbench.shards)
     filter_doc_class: list[str] = Field(default_factory=list)
     filter_question_type: list[str] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,11 +33,13 @@ from vlmbench.datasets.selection import (
     selection_text,
 )
 from vlmbench.errors import ConfigError, Location, Problem, VlmbenchError
+from vlmbench.gpus import gpu_request
 from vlmbench.metrics import default_metrics, get_metric, resolve_aggregator
 from vlmbench.models.base import GenerationParams
 from vlmbench.prompt_files import PromptCollection, find_prompt_collection, read_system_prompt
 from vlmbench.registry import module_is_importable
 from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef, PromptSpec
+from vlmbench.shards import devices_problem
 
 DEFAULT_AGGREGATORS = ["general", "by_doc_type", "by_question_type"]
 
@@ -56,6 +58,7 @@ class PlannedJob(BaseModel):
     dataset_root: Path
     n_samples: int
     selection: str = ""  # how the samples were chosen, e.g. "first 100 of 9,673"
+    shards: int = 1  # workers side by side, each on its part of the samples (not part of the job id)
 
     @property
     def job_id(self) -> str:
@@ -256,7 +259,8 @@ def _model_ref(entry: CatalogRow, row: RunRow) -> ModelRef:
 
 def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, image_of: dict[str, str],
               limit: int | None, gpus: list[str], sample: int | None = None,
-              seed: int | None = None, loaded: dict[tuple[Path, str], Dataset] | None = None) -> PlannedJob:
+              seed: int | None = None, loaded: dict[tuple[Path, str], Dataset] | None = None,
+              shards: int | Literal["auto"] | None = None) -> PlannedJob:
     entry = catalog.get(row.model_name, row.framework)
     root = _dataset_of(config, row, make=True)
     loaded = {} if loaded is None else loaded  # a dataset named by many rows is read (listed, hashed) once
@@ -294,6 +298,7 @@ def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, 
     n_available = len(filter_samples(dataset.samples, row.filter_doc_class, row.filter_question_type))
     question_types = {s.question_type or "" for s in samples}
     has_choices = any(s.choices for s in samples)
+    n_shards = _shard_count(config, row, row.shards or shards, row.gpus or gpus, len(samples))
     return PlannedJob(
         spec=spec, catalog_row=entry, run_row=row,
         metrics=row.metrics or default_metrics(question_types | ({"multiple_choice"} if has_choices else set())),
@@ -302,13 +307,26 @@ def _plan_job(config: RunConfig, row: RunRow, catalog: Catalog, *, run_id: str, 
         selection=selection_text(len(samples), n_available, limit=selection.limit, sample=selection.sample,
                                  seed=selection.seed, doc_classes=row.filter_doc_class,
                                  question_types=row.filter_question_type),
+        shards=n_shards,
     )
+
+
+def _shard_count(config: RunConfig, row: RunRow, asked: int | Literal["auto"] | None, gpus: list[str],
+                 n_samples: int) -> int:
+    """How many shards a job runs in: as asked ("auto": one per GPU it may use), never more than samples."""
+    request = gpu_request(row.gpus, gpus)
+    if asked == "auto":
+        asked = len(request.devices or request.pool) or 1
+    count = max(1, min(asked or 1, n_samples))
+    if problem := devices_problem(request.devices, count):
+        raise ConfigError(problem, location=_location(config, row, "shards" if row.shards else "gpus"))
+    return count
 
 
 def build_plan(config: RunConfig, catalog: Catalog, *, executor: str, out: Path | None = None,
                limit: int | None = None, gpus: list[str] | None = None,
                image_of: dict[str, str] | None = None, sample: int | None = None,
-               seed: int | None = None) -> Plan:
+               seed: int | None = None, shards: int | Literal["auto"] | None = None) -> Plan:
     """Plan every job of a checked run (see :func:`check_run`)."""
     run_dir = Path(out) if out else Path("runs") / config.path.stem
     run_id = f"{config.path.stem}-{content_hash({'dir': str(run_dir.resolve())}, 8)}"
@@ -316,7 +334,7 @@ def build_plan(config: RunConfig, catalog: Catalog, *, executor: str, out: Path 
     loaded: dict[tuple[Path, str], Dataset] = {}
     for row in config.rows:
         job = _plan_job(config, row, catalog, run_id=run_id, image_of=image_of or {}, limit=limit,
-                        gpus=gpus or [], sample=sample, seed=seed, loaded=loaded)
+                        gpus=gpus or [], sample=sample, seed=seed, loaded=loaded, shards=shards)
         jobs.setdefault(job.job_id, job)  # two identical rows are one job
     return Plan(run_id=run_id, config_path=config.path, run_dir=run_dir, executor=executor,
                 jobs=list(jobs.values()), image_digests=image_of or {})

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from vlmbench import __version__
 from vlmbench.catalog import load_catalog
@@ -40,6 +41,7 @@ class RunOptions:
     timeout_s: float | None = None  # per job
     max_error_rate: float = 0.5  # a job whose failed share of samples is above this ends failed
     data_root: Path | None = None  # bare names in the run CSV are found here; else $VLMBENCH_DATA_ROOT
+    shards: int | Literal["auto"] | None = None  # for rows without a shards cell; "auto": one per GPU
 
 
 @dataclass
@@ -69,7 +71,7 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     digests = executor.image_digests(images_of_rows(catalog, config.rows))
     plan = build_plan(config, catalog, executor=options.executor, out=options.out,
                       limit=options.limit, gpus=options.gpus, image_of=digests, sample=options.sample,
-                      seed=options.seed)
+                      seed=options.seed, shards=options.shards)
     for job in plan.jobs:  # how strict to be is the user's call, not part of what a job computes
         job.spec.max_error_rate = options.max_error_rate
     executor.check(plan.jobs)
@@ -97,7 +99,7 @@ def _write_run_json(plan: Plan) -> RunRecord:
                    catalog_row=job.catalog_row.model_dump(mode="json"), image=job.spec.image,
                    image_digest=plan.image_digests.get(job.spec.image or ""), metrics=job.metrics,
                    aggregators=job.aggregators, n_samples=job.n_samples, selection=job.selection,
-                   dataset_root=str(job.dataset_root))
+                   dataset_root=str(job.dataset_root), shards=job.shards)
             for job in plan.jobs
         ],
     )

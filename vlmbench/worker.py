@@ -38,6 +38,7 @@ from vlmbench.models.base import Request, VisionLanguageModel
 from vlmbench.registry import resolve_model_class
 from vlmbench.rundir import JobDir, read_spec
 from vlmbench.rundir.records import FailureClass, JobStatus, Prediction, now_iso
+from vlmbench.shards import Shard
 
 STATUS_EVERY_S = 2.0
 PREFETCH_BATCHES = 2
@@ -130,9 +131,11 @@ def _answer(model: VisionLanguageModel,
 
 
 class Worker:
-    def __init__(self, job_path: Path):
+    def __init__(self, job_path: Path, shard: Shard | None = None):
         self.spec = read_spec(job_path)
-        self.files = JobDir.of_spec_file(job_path)
+        self.job = JobDir.of_spec_file(job_path)
+        self.shard = shard
+        self.files = self.job.shard(shard)  # where this worker writes: its shard's folder, if it has one
         self.status = JobStatus(state="running", started_at=now_iso(), worker_pid=os.getpid(),
                                 host=platform.node(), runner_pid=_parent_pid())
         #: What an unexpected exception fails the job of, by where it came from (see run_worker).
@@ -152,16 +155,20 @@ class Worker:
                 hint="the folder changed after planning, or the worker sees another copy; "
                      "run `vlmbench run` again",
             )
-        self.status.references_fingerprint = references_fingerprint(samples)
+        self.status.references_fingerprint = references_fingerprint(samples)  # the whole job's, shard or not
         self.root = dataset.root
+        if self.shard is not None:
+            samples = self.shard.take(samples)
         wanted = {s.id for s in samples}
         # A sample that failed before is tried again: this job is running because it is not done,
         # and a failure may have been passing (out of memory, a timeout, a file being copied).
-        kept = [p for p in self.files.read_predictions() if p.error is None and p.answer is not None]
+        kept = [p for p in self.files.read_predictions(with_shards=self.shard is None) if _answered(p)]
         # Rewrite without a torn last line (a kill mid-write) or the failures before appending again.
         if self.files.has_predictions():
             self.files.rewrite_predictions(kept)
         done = {p.id for p in kept}
+        if self.shard is not None:  # what the job holds already (merged from an earlier run) is not asked again
+            done |= {p.id for p in self.job.read_predictions(with_shards=False) if _answered(p)}
         self.status.n_samples = len(samples)
         self.status.n_done = len(done & wanted)
         self.status.n_errors = 0
@@ -285,17 +292,23 @@ def _die_with_parent() -> None:
         raise Interrupted(f"the end of its host `vlmbench run` (pid {parent}), before the worker started")
 
 
-def run_worker(job_path: Path) -> int:
+def _answered(prediction: Prediction) -> bool:
+    return prediction.error is None and prediction.answer is not None
+
+
+def run_worker(job_path: Path, shard: Shard | None = None) -> int:
     """Entry point of `vlmbench worker`: 0 done, 1 failed, 130 interrupted."""
     signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        worker = Worker(Path(job_path))
-    except VlmbenchError as exc:  # a job.json this worker cannot read: said in its status too, then as ever
+        worker = Worker(Path(job_path), shard)
+    except VlmbenchError as exc:  # a job file this worker cannot read: said in its status too, then as ever
+        job = JobDir.of_spec_file(job_path)
         with contextlib.suppress(OSError):  # no job folder to write in: the host says it
-            JobDir.of_spec_file(job_path).write_status(JobStatus(
-                state="failed", exit_code=exc.exit_code, error=str(exc), failure_class=exc.failure_class,
-                started_at=now_iso(), finished_at=now_iso(), worker_pid=os.getpid(), host=platform.node(),
-                runner_pid=_parent_pid()))
+            if Path(job_path).is_file():  # one that is there but wrong (none: no job folder)
+                job.shard(shard).write_status(JobStatus(
+                    state="failed", exit_code=exc.exit_code, error=str(exc), failure_class=exc.failure_class,
+                    started_at=now_iso(), finished_at=now_iso(), worker_pid=os.getpid(), host=platform.node(),
+                    runner_pid=_parent_pid()))
         raise
     try:
         _die_with_parent()

@@ -183,10 +183,10 @@ def test_an_exception_in_the_executor_s_thread_fails_that_job_and_the_run(tmp_pa
                       f"slow-echo,{text_dataset},exact_match,B: {{question}}\n")
     real = LocalExecutor.run_job
 
-    def run_job(self, job, job_dir, progress):
+    def run_job(self, job, job_dir, progress, shard=None):
         if job.spec.prompt.template.startswith("B"):
             raise RuntimeError("a bug in the executor")
-        return real(self, job, job_dir, progress)
+        return real(self, job, job_dir, progress, shard)
 
     monkeypatch.setattr(LocalExecutor, "run_job", run_job)
     outcome = run(config, RunOptions(out=tmp_path / "out", catalogs=[catalog], jobs=2))

@@ -32,7 +32,7 @@ DataRootOption = Annotated[Path | None, typer.Option(
                         "default: $VLMBENCH_DATA_ROOT.")]
 
 
-def _whole_number(value: str | None, option: str, minimum: int) -> int | None:
+def _whole_number(value: str | None, option: str, minimum: int, maximum: int | None = None) -> int | None:
     """An option's integer, or one line naming the option (typer's own error is a box)."""
     from vlmbench.errors import ConfigError
 
@@ -42,8 +42,9 @@ def _whole_number(value: str | None, option: str, minimum: int) -> int | None:
         number = int(value.strip())
     except ValueError:
         number = None
-    if number is None or number < minimum:
-        raise ConfigError(f"{option} must be a whole number >= {minimum}, got {value!r}")
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ConfigError(f"{option} must be a whole number {bounds}, got {value!r}")
     return number
 
 
@@ -81,14 +82,15 @@ def _plan_table(plan) -> Table:
 
     executor = get_executor(plan.executor)
     table = Table(title=f"plan {plan.run_id} → {plan.run_dir}", header_style="bold")
-    for column in ("job", "model → class", "image", "dataset", "samples", "mounts", "GPUs", "metrics"):
+    for column in ("job", "model → class", "image", "dataset", "samples", "mounts", "GPUs · shards", "metrics"):
         table.add_column(column, overflow="fold")
     for job in plan.jobs:
         mounts = "\n".join(executor.describe_mounts(job, RunDir(plan.run_dir).job(job.job_id).path))
         table.add_row(job.job_id, f"{job.catalog_row.model_name}\n→ {job.spec.model.class_path}",
                       job.spec.image or "—" if plan.executor == "docker" else "[dim]host python[/]",
                       job.spec.dataset.name, job.selection or str(job.n_samples), mounts,
-                      ", ".join(job.gpus) or "—", ", ".join(job.metrics))
+                      (", ".join(job.gpus) or "—") + (f"\n{job.shards} shards" if job.shards > 1 else ""),
+                      ", ".join(job.metrics))
     return table
 
 
@@ -106,16 +108,22 @@ def _show_scores(scores) -> None:
 ExecutorOption = Annotated[str, typer.Option(help="local | docker | slurm")]
 OutOption = Annotated[Path | None, typer.Option(help="Run directory [default: runs/<config name>].")]
 GpusOption = Annotated[str | None, typer.Option(help="GPUs to use, e.g. 0,1.")]
+ShardsOption = Annotated[str | None, typer.Option(
+    metavar="N|auto", help="Split each job over N workers side by side, each on its own part of the samples "
+                           "(and its own GPU); auto: one per GPU the job may use. A row's shards cell wins.")]
 
 
 def _options(executor: str, out: Path | None, gpus: str | None, limit: int | None, sample: str | None,
-             seed: str | None, catalog: list[Path] | None, **more) -> RunOptions:
+             seed: str | None, catalog: list[Path] | None, shards: str | None = None, **more) -> RunOptions:
     """The options `run` and `validate` share, read the same way by both."""
     from vlmbench.runner import RunOptions
+    from vlmbench.shards import MAX_SHARDS
 
+    auto = shards is not None and shards.strip().lower() == "auto"
     return RunOptions(executor=executor, out=out, limit=limit, sample=_whole_number(sample, "--sample", 1),
                       seed=_whole_number(seed, "--seed", 0), catalogs=catalog or [],
-                      gpus=[g.strip() for g in gpus.split(",")] if gpus else [], **more)
+                      gpus=[g.strip() for g in gpus.split(",")] if gpus else [],
+                      shards="auto" if auto else _whole_number(shards, "--shards", 1, MAX_SHARDS), **more)
 
 
 def run(
@@ -124,6 +132,7 @@ def run(
     out: OutOption = None,
     jobs: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 1,
     gpus: GpusOption = None,
+    shards: ShardsOption = None,
     limit: LimitOption = None,
     sample: SampleOption = None,
     seed: SeedOption = None,
@@ -142,7 +151,7 @@ def run(
     from vlmbench.rundir import RunDir
     from vlmbench.runner import execute, validate
 
-    options = _options(executor, out, gpus, limit, sample, seed, catalog, jobs=jobs, resume=resume,
+    options = _options(executor, out, gpus, limit, sample, seed, catalog, shards, jobs=jobs, resume=resume,
                        timeout_s=timeout, max_error_rate=max_error_rate, data_root=data_root)
     plan = validate(config, options)
     if dry_run:
@@ -162,15 +171,16 @@ def run(
 
 
 def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out: OutOption = None,
-                     gpus: GpusOption = None, catalog: CatalogOption = None, limit: LimitOption = None,
-                     sample: SampleOption = None, seed: SeedOption = None,
+                     gpus: GpusOption = None, shards: ShardsOption = None, catalog: CatalogOption = None,
+                     limit: LimitOption = None, sample: SampleOption = None, seed: SeedOption = None,
                      data_root: DataRootOption = None) -> None:
     """Check a run CSV and everything it names, as `run` would, without running anything."""
     from vlmbench.runner import validate
 
     # The very checks `run` makes before it starts (datasets, prompts, executor, images, GPUs):
     # the two never disagree on whether an input is good.
-    plan = validate(config, _options(executor, out, gpus, limit, sample, seed, catalog, data_root=data_root))
+    plan = validate(config, _options(executor, out, gpus, limit, sample, seed, catalog, shards,
+                                     data_root=data_root))
     samples = sum(job.n_samples for job in plan.jobs)
     console().print(f"[green]ok[/]: {config} — {len(plan.jobs)} job(s), {samples:,} "
                     f"samples; models, datasets, prompts and metrics found; the {executor} executor is ready")

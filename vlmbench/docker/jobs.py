@@ -25,6 +25,7 @@ from vlmbench.models.hf.weights import looks_like_path
 from vlmbench.models.packaged import PACKAGED_PREFIX
 from vlmbench.rundir import JobDir
 from vlmbench.rundir.records import JobSpec
+from vlmbench.shards import Shard
 
 JOB_DIR = "/job"
 DATASET_DIR = "/dataset"
@@ -34,6 +35,7 @@ HF_CACHE_DIR = "/cache/huggingface"
 LABEL_MANAGED = "vlmbench.managed"
 LABEL_RUN = "vlmbench.run_id"
 LABEL_JOB = "vlmbench.job_id"
+LABEL_SHARD = "vlmbench.shard"  # "2/4", on a shard's container
 
 # Passed into containers when set on the host, and nothing else: the host's
 # environment holds paths and secrets that mean nothing (or too much) inside.
@@ -122,8 +124,8 @@ def hf_cache_dir(create: bool = True) -> Path:
     return path
 
 
-def labels(run_id: str, job_id: str) -> dict[str, str]:
-    return {LABEL_MANAGED: "true", LABEL_RUN: run_id, LABEL_JOB: job_id}
+def labels(run_id: str, job_id: str, shard: Shard | None = None) -> dict[str, str]:
+    return {LABEL_MANAGED: "true", LABEL_RUN: run_id, LABEL_JOB: job_id, **({LABEL_SHARD: str(shard)} if shard else {})}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,11 @@ marks the jobs that never started interrupted.
 Failures of what runs a job that may pass (an engine or controller that
 does not answer, a refused container start, a failed sbatch) are retried
 with a capped backoff (:meth:`Executor.retrying`); a model's errors never are.
+
+A job of several shards (vlmbench.shards) runs one worker per shard side
+by side; each shard ends with a final status of its own in its folder,
+then the job's is combined from them (:func:`combine_shards`) and the
+shards' predictions are merged into the job's file.
 """
 
 from __future__ import annotations
@@ -24,15 +29,17 @@ import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from vlmbench.errors import InfrastructureError, VlmbenchError
+from vlmbench.gpus import GpuRequest, GpuSlots, gpu_request
 from vlmbench.plan import PlannedJob
-from vlmbench.progress import ProgressSink, SilentProgress
+from vlmbench.progress import LineCounter, ProgressSink, SilentProgress
 from vlmbench.rundir import JobDir
 from vlmbench.rundir.records import FailureClass, JobStatus, now_iso
+from vlmbench.shards import Shard
 
 T = TypeVar("T")
 
@@ -175,6 +182,54 @@ def _reset_to_pending(job_dir: Path) -> None:
     files.write_status(status)
 
 
+def combine_shards(ends: Sequence[JobStatus], shards: Sequence[Shard]) -> JobStatus:
+    """A sharded job's status from its shards' final ones: done when all are; else the first failure
+    (or, with none, the first interruption) in shard order, said with its shard."""
+    counts = {key: sum(getattr(end, key) for end in ends) for key in ("n_samples", "n_done", "n_errors")}
+    rates = [end.samples_per_s for end in ends if end.samples_per_s is not None]
+    started = [end.started_at for end in ends if end.started_at]
+    finished = [end.finished_at for end in ends if end.finished_at]
+    first = next((end for end in ends if end.environment is not None), ends[0])
+    status = JobStatus(
+        **counts, state="done", exit_code=0, oom=any(end.oom for end in ends),
+        started_at=min(started) if started else None, finished_at=max(finished) if finished else now_iso(),
+        model_load_s=max((end.model_load_s for end in ends if end.model_load_s is not None), default=None),
+        wall_s=max((end.wall_s for end in ends if end.wall_s is not None), default=None),
+        samples_per_s=round(sum(rates), 3) if rates else None,  # side by side: their rates add up
+        references_fingerprint=first.references_fingerprint, environment=first.environment)
+    for state in ("failed", "interrupted"):
+        for shard, end in zip(shards, ends, strict=True):
+            if end.state == state:
+                status.state, status.exit_code, status.failure_class = state, end.exit_code, end.failure_class
+                status.error = f"shard {shard}: {end.error}"
+                return status
+    return status
+
+
+class ShardProgress:
+    """One bar for a sharded job: the job's answers so far plus each shard's, counted from their files."""
+
+    def __init__(self, sink: ProgressSink, job: PlannedJob, files: Sequence[Path], already: int) -> None:
+        self.sink, self.job, self.already = sink, job, already
+        self.counters = [LineCounter(path) for path in files]
+        self.lock = threading.Lock()
+        self.started = False
+
+    def start(self, job_id: str, label: str, total: int) -> None:
+        with self.lock:
+            if not self.started:
+                self.started = True
+                self.sink.start(job_id, f"{label} · {len(self.counters)} shards", self.job.n_samples)
+
+    def advance_to(self, job_id: str, done: int) -> None:
+        with self.lock:
+            total = self.already + sum(counter.count() for counter in self.counters)
+        self.sink.advance_to(job_id, min(total, self.job.n_samples))
+
+    def finish(self, job_id: str, state: str) -> None:
+        pass  # the job finishes once, when its last shard has (run_all)
+
+
 class Executor(ABC):
     name: ClassVar[str]
     #: Whether model classes must be importable on the host (not so in containers).
@@ -191,6 +246,15 @@ class Executor(ABC):
     def __init__(self, timeout_s: float | None = None) -> None:
         self.stopping = threading.Event()
         self.timeout_s = timeout_s  # per job; None waits for ever
+        self.slots = GpuSlots()  # which GPUs the workers running now hold
+
+    @staticmethod
+    def gpu_request(job: PlannedJob, shard: Shard | None = None) -> GpuRequest:
+        """The GPUs one worker asks for: the row's exact devices (a shard's share of them) or one from the pool."""
+        request = gpu_request(job.run_row.gpus, job.gpus)
+        if shard is not None and request.devices:
+            request = replace(request, devices=shard.devices(request.devices))
+        return request
 
     def check(self, jobs: Sequence[PlannedJob]) -> None:
         """Raise an ExecutorError if these jobs cannot start here (before any folder is made)."""
@@ -199,8 +263,13 @@ class Executor(ABC):
         """A job found done is not run again: remove what a killed host left of it (a finished container)."""
 
     @abstractmethod
-    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
-        """Run one worker to its end, or until :attr:`stopping` is set; say what was seen of its end."""
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink,
+                shard: Shard | None = None) -> Observation:
+        """Run one worker (of the job, or of one shard of it) to its end, or until :attr:`stopping` is set;
+        say what was seen of its end. A shard's worker writes in ``JobDir(job_dir).shard(shard)``."""
+
+    def before_job(self, job: PlannedJob, job_dir: Path) -> None:
+        """Once per job before its workers start: remove what a killed host left of it (a container)."""
 
     def retrying(self, action: Callable[[], T], job_dir: Path, what: str) -> T:
         """action(), tried again on an InfrastructureError with a doubling wait (capped), each retry noted
@@ -221,17 +290,48 @@ class Executor(ABC):
 
     def _run_one(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> JobStatus:
         """One job to its final status, whatever happens in its thread."""
+        files = JobDir(job_dir)
         try:
-            _reset_to_pending(job_dir)
-            seen = self.run_job(job, job_dir, progress)
-        except Exception as exc:  # noqa: BLE001 - one job's crash must not take down the others, nor go unsaid
-            if not isinstance(exc, VlmbenchError):
-                note(job_dir, "".join(traceback.format_exception(exc)).rstrip())
-            seen = Observation(error=exc, stopped=self.stopping.is_set(), executor=self.name)
+            files.merge_shards()  # what an earlier, killed run's shards answered
+            self.retrying(lambda: self.before_job(job, job_dir), job_dir, "removing the job's leftovers")
+        except Exception as exc:  # noqa: BLE001 - as for a worker's start, below
+            return self._settle_crash(job_dir, exc)
+        if job.shards == 1:
+            return self._run_unit(job, job_dir, progress, None)
+        shards = Shard.all_of(job.shards)
+        counted = ShardProgress(progress, job, [files.shard(shard).predictions_file for shard in shards],
+                                already=sum(p.error is None and p.answer is not None for p in files.read_predictions()))
+        with ThreadPoolExecutor(max_workers=len(shards), thread_name_prefix=f"{self.name}-shard") as pool:
+            ends = list(pool.map(lambda shard: self._run_unit(job, job_dir, counted, shard), shards))
         try:
-            return settle(job_dir, seen)
+            files.merge_shards()
+            status = combine_shards(ends, shards)
+            files.write_status(status)
+            return status
         except Exception as exc:  # noqa: BLE001 - the folder cannot be written: the run still counts the job
             return decide_final_status(JobStatus(), Observation(error=exc, executor=self.name))
+
+    def _run_unit(self, job: PlannedJob, job_dir: Path, progress: ProgressSink, shard: Shard | None) -> JobStatus:
+        """One worker (the job's, or a shard's) to its final status, written in its folder."""
+        folder = JobDir(job_dir).shard(shard).path
+        try:
+            _reset_to_pending(folder)
+            seen = self.run_job(job, job_dir, progress, shard)
+        except Exception as exc:  # noqa: BLE001 - one job's crash must not take down the others, nor go unsaid
+            return self._settle_crash(folder, exc)
+        try:
+            return settle(folder, seen)
+        except Exception as exc:  # noqa: BLE001 - the folder cannot be written: the run still counts the job
+            return decide_final_status(JobStatus(), Observation(error=exc, executor=self.name))
+
+    def _settle_crash(self, folder: Path, exc: Exception) -> JobStatus:
+        if not isinstance(exc, VlmbenchError):
+            note(folder, "".join(traceback.format_exception(exc)).rstrip())
+        seen = Observation(error=exc, stopped=self.stopping.is_set(), executor=self.name)
+        try:
+            return settle(folder, seen)
+        except Exception as error:  # noqa: BLE001 - the folder cannot be written: the run still counts the job
+            return decide_final_status(JobStatus(), Observation(error=error, executor=self.name))
 
     def run_all(self, jobs: Sequence[tuple[PlannedJob, Path]], parallel: int = 1,
                 progress: ProgressSink | None = None) -> dict[str, JobStatus]:

@@ -7,7 +7,7 @@ shared weights cache, and gets only an allow-list of environment
 variables. It is locked down (:meth:`ContainerJob.security`): every
 capability dropped, no-new-privileges, a read-only root with a tmpfs for
 scratch, a PID limit, no Docker socket and no network unless the job needs
-one. GPUs come from a slot scheduler (see :mod:`vlmbench.docker.gpus`).
+one. GPUs come from a slot scheduler (see :mod:`vlmbench.gpus`).
 A timeout or Ctrl-C stops the container (SIGTERM, so the worker records
 what it did), kills it after a grace period, and the container is always
 removed; every container carries run and job labels so leftovers of a
@@ -31,7 +31,6 @@ from vlmbench.docker.engine import (
     image_digests,
     image_exists,
 )
-from vlmbench.docker.gpus import GpuRequest, GpuSlots, gpu_request
 from vlmbench.docker.jobs import JOB_DIR, LABEL_JOB, LABEL_RUN, ContainerJob, hf_cache_dir, labels
 from vlmbench.docker.names import how_to_get
 from vlmbench.errors import ExecutorError, InfrastructureError, Problem
@@ -39,6 +38,7 @@ from vlmbench.executors.base import Executor, Observation
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
 from vlmbench.rundir import JobDir
+from vlmbench.shards import Shard
 
 POLL_S = 0.25
 TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
@@ -46,10 +46,6 @@ MEMORY_VARIABLE = "VLMBENCH_DOCKER_MEMORY"  # a cap per container, e.g. 16g
 KILLED_EXIT_CODE = 137  # 128 + SIGKILL
 KILLED_OUTSIDE = ("container killed (SIGKILL, exit 137: `docker kill`, or the kernel's OOM killer outside the "
                   "container)")
-
-
-def _request_of(job: PlannedJob) -> GpuRequest:
-    return gpu_request(job.run_row.gpus, job.gpus)
 
 
 class DockerExecutor(Executor):
@@ -63,7 +59,6 @@ class DockerExecutor(Executor):
         self.stop_grace_s = stop_grace_s
         self.user = user or f"{os.getuid()}:{os.getgid()}"
         self.cache_dir = cache_dir
-        self.slots = GpuSlots()
         self._client = None
 
     @property
@@ -90,7 +85,7 @@ class DockerExecutor(Executor):
                                         hint=how_to_get(image)))
         if problems:
             raise ExecutorError.from_problems(problems)
-        gpu_jobs = [job for job in jobs if _request_of(job).wants_gpu]
+        gpu_jobs = [job for job in jobs if self.gpu_request(job).wants_gpu]
         if gpu_jobs and not has_nvidia_runtime(client):
             rows = ", ".join(str(job.spec.config_row) for job in gpu_jobs)
             raise ExecutorError(f"GPUs are asked for (row {rows}) but the Docker Engine has no NVIDIA runtime",
@@ -129,31 +124,35 @@ class DockerExecutor(Executor):
             gone += 1
         return gone
 
-    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
+    def before_job(self, job: PlannedJob, job_dir: Path) -> None:
         # A container left by a host that was killed outright would write to the same files: found by its
-        # job label and folder, whatever run id it had (a renamed run CSV gives the folder another one).
-        # An engine that does not answer (connect, list) is tried again before the job fails.
-        self.retrying(lambda: self.remove_containers(job_dir=job_dir, job_id=job.job_id), job_dir,
-                      "removing the job's leftover containers")
-        request = _request_of(job)
+        # job label and folder, whatever run id it had (a renamed run CSV gives the folder another one),
+        # and of any shard. An engine that does not answer (connect, list) is tried again (see _run_one).
+        self.remove_containers(job_dir=job_dir, job_id=job.job_id)
+
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink,
+                shard: Shard | None = None) -> Observation:
         progress.start(job.job_id, job.label, job.n_samples)
-        with self.slots.hold(request, self.stopping) as devices:
+        with self.slots.hold(self.gpu_request(job, shard), self.stopping) as devices:
             if devices is None or self.stopping.is_set():
                 return Observation(stopped=True)
-            return self._run_container(job, job_dir, devices, progress)
+            return self._run_container(job, job_dir, devices, progress, shard)
 
-    def _start(self, job: PlannedJob, target: ContainerJob, job_file: str, devices: Sequence[str]):
+    def _start(self, job: PlannedJob, target: ContainerJob, command: list[str], devices: Sequence[str],
+               shard: Shard | None):
         """A started container of the job; an engine's refusal (which may pass) is an InfrastructureError."""
         import docker
         import requests
 
         try:
             container = self.client.containers.create(
-                job.spec.image, entrypoint=["vlmbench", "worker"], command=[job_file],
+                job.spec.image, entrypoint=["vlmbench", "worker"], command=command,
                 user=self.user, environment=target.environment(), mounts=target.docker_mounts(),
-                device_requests=target.device_requests(devices), labels=labels(job.spec.run_id, job.job_id),
-                working_dir="/job", init=True, shm_size="2g", mem_limit=self.memory, detach=True,
-                name=f"vlmbench-{job.job_id}-{os.getpid()}", **target.security())
+                device_requests=target.device_requests(devices),
+                labels=labels(job.spec.run_id, job.job_id, shard), working_dir="/job", init=True,
+                shm_size="2g", mem_limit=self.memory, detach=True,
+                name=f"vlmbench-{job.job_id}{f'-{shard.name}' if shard else ''}-{os.getpid()}",
+                **target.security())
         except docker.errors.ImageNotFound:
             raise ExecutorError(f"image {job.spec.image} is not in the Docker Engine",
                                 hint=how_to_get(job.spec.image)) from None
@@ -170,25 +169,25 @@ class DockerExecutor(Executor):
         return container
 
     def _run_container(self, job: PlannedJob, job_dir: Path, devices: Sequence[str],
-                       progress: ProgressSink) -> Observation:
+                       progress: ProgressSink, shard: Shard | None) -> Observation:
         import docker
 
         target = ContainerJob(job.spec, job_dir, job.dataset_root, self.cache_dir or hf_cache_dir())
-        job_file = target.write_job_file()
-        container = self.retrying(lambda: self._start(job, target, job_file, devices), job_dir,
+        command = [target.write_job_file(), *(["--shard", str(shard)] if shard else [])]
+        files = JobDir(job_dir).shard(shard)
+        container = self.retrying(lambda: self._start(job, target, command, devices, shard), files.path,
                                   f"starting a container of {job.spec.image}")
         try:
-            return self._supervise(container, job, job_dir, progress)
+            return self._supervise(container, job, files, progress)
         finally:
             try:
                 container.remove(force=True)
             except docker.errors.NotFound:
                 pass  # already removed from outside; _supervise said so
 
-    def _supervise(self, container, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
+    def _supervise(self, container, job: PlannedJob, files: JobDir, progress: ProgressSink) -> Observation:
         import docker
 
-        files = JobDir(job_dir)
         counter = LineCounter(files.predictions_file)
         stopped = timed_out = False
         started = time.monotonic()

@@ -28,6 +28,7 @@ from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
 from vlmbench.rundir import JobDir
 from vlmbench.rundir.records import now_iso
+from vlmbench.shards import Shard
 from vlmbench.worker import PARENT_PID_VARIABLE
 
 POLL_S = 0.2
@@ -37,22 +38,34 @@ TERMINATE_GRACE_S = 10.0
 class LocalExecutor(Executor):
     name = "local"
 
-    def command(self, job_dir: Path) -> list[str]:
+    def command(self, job_dir: Path, shard: Shard | None = None) -> list[str]:
         # -P: the directory the user started in is not put on sys.path, so a PIL.py there is never imported.
-        return [sys.executable, "-P", "-m", "vlmbench", "worker", str(JobDir(job_dir).spec_file)]
+        return [sys.executable, "-P", "-m", "vlmbench", "worker", str(JobDir(job_dir).spec_file),
+                *(["--shard", str(shard)] if shard else [])]
 
-    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
-        files = JobDir(job_dir)
-        counter = LineCounter(files.predictions_file)
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink,
+                shard: Shard | None = None) -> Observation:
         progress.start(job.job_id, job.label, job.n_samples)
+        request = self.gpu_request(job, shard)
+        with self.slots.hold(request, self.stopping) as devices:
+            if devices is None or self.stopping.is_set():
+                return Observation(stopped=True)
+            return self._run_worker(job, job_dir, progress, shard, devices)
+
+    def _run_worker(self, job: PlannedJob, job_dir: Path, progress: ProgressSink, shard: Shard | None,
+                    devices: tuple[str, ...]) -> Observation:
+        files = JobDir(job_dir).shard(shard)
+        counter = LineCounter(files.predictions_file)
         # The worker arms its parent-death signal from this (worker._die_with_parent) and records it
         # in status.json, so that a rerun can tell a dead owner from a live one (release_job_dir).
         env = {**os.environ, "PYTHONUNBUFFERED": "1", PARENT_PID_VARIABLE: str(os.getpid())}
+        if devices:  # the GPUs it holds, and no other (a pool's, a shard's share)
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
         with files.open_log() as log:
             # A new session, so a new process group led by the worker: Ctrl-C in the terminal reaches the
             # host only, which then stops workers in order; and one killpg reaches the worker's own
             # children (a model's server, a tool it runs) when the worker has to be killed.
-            process = subprocess.Popen(self.command(job_dir), stdout=log, stderr=subprocess.STDOUT,
+            process = subprocess.Popen(self.command(job_dir, shard), stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True)
             started = time.monotonic()
             stopped = timed_out = False
@@ -156,9 +169,16 @@ def release_job_dir(job_dir: Path, grace_s: float = TERMINATE_GRACE_S) -> None:
     marked interrupted and resumes from the predictions already written. If that `vlmbench run` is
     still alive, the job is someone's running work, not a leftover: the rerun refuses rather than
     kill it. Statuses written in a container or on Slurm record no runner: their executors find
-    their own leftovers (labelled containers, Slurm job names).
+    their own leftovers (labelled containers, Slurm job names). A sharded job's shards are each
+    released so.
     """
-    files = JobDir(job_dir)
+    job = JobDir(job_dir)
+    for files in [job, *job.shard_dirs()]:
+        _release(files, job_dir, grace_s)
+
+
+def _release(files: JobDir, job_dir: Path, grace_s: float) -> None:
+    """release_job_dir for the job's own status, or one shard's (its worker runs the job's job file)."""
     status = files.read_status()
     if status.state != "running" or status.runner_pid is None or status.host != platform.node():
         return

@@ -23,6 +23,7 @@ from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
 from vlmbench.rundir import JobDir
 from vlmbench.rundir.records import FailureClass, JobStatus
+from vlmbench.shards import Shard
 from vlmbench.slurm.commands import (
     SlurmJobState,
     cancel,
@@ -33,7 +34,7 @@ from vlmbench.slurm.commands import (
     would_accept,
 )
 from vlmbench.slurm.poller import QueuePoller
-from vlmbench.slurm.script import BatchJob, job_name
+from vlmbench.slurm.script import BatchJob
 
 POLL_S = 0.5
 TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
@@ -95,33 +96,35 @@ class SlurmExecutor(Executor):
         cap = env_number(MAX_QUEUED_VARIABLE, int, minimum=1) or DEFAULT_MAX_QUEUED
         return super().run_all(jobs, parallel=max(parallel, min(len(jobs), cap)), progress=progress)
 
-    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink) -> Observation:
-        batch = BatchJob.of(job, job_dir, self.timeout_s)
+    def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink,
+                shard: Shard | None = None) -> Observation:
+        batch = BatchJob.of(job, job_dir, self.timeout_s, shard)
         self._cancel_leftovers(batch)
         progress.start(job.job_id, job.label, job.n_samples)
         if self.stopping.is_set():
             return Observation(stopped=True)
         batch.write_script()
-        slurm_id = self.retrying(lambda: submit(batch.sbatch_args()), job_dir, "sbatch")
-        note(job_dir, f"submitted as Slurm job {slurm_id}")
+        folder = batch.files.path
+        slurm_id = self.retrying(lambda: submit(batch.sbatch_args()), folder, "sbatch")
+        note(folder, f"submitted as Slurm job {slurm_id}")
         self.poller.watch(slurm_id)
         try:
-            return self._supervise(job, job_dir, slurm_id, progress)
+            return self._supervise(job, batch.files, slurm_id, progress)
         finally:
             self.poller.forget(slurm_id)
 
     def _cancel_leftovers(self, batch: BatchJob) -> None:
         """Jobs of an earlier host, killed outright, would write to the same files."""
-        leftovers = queued_in(job_name(batch.job_id), str(batch.job_dir))
+        leftovers = queued_in(batch.name, str(batch.job_dir))
         if not leftovers:
             return
         cancel(leftovers)
         deadline = time.monotonic() + CANCEL_WAIT_S
-        while queued_in(job_name(batch.job_id), str(batch.job_dir)) and time.monotonic() < deadline:
+        while queued_in(batch.name, str(batch.job_dir)) and time.monotonic() < deadline:
             time.sleep(POLL_S)
 
-    def _supervise(self, job: PlannedJob, job_dir: Path, slurm_id: str, progress: ProgressSink) -> Observation:
-        counter = LineCounter(JobDir(job_dir).predictions_file)
+    def _supervise(self, job: PlannedJob, files: JobDir, slurm_id: str, progress: ProgressSink) -> Observation:
+        counter = LineCounter(files.predictions_file)
         stopped = timed_out = False
         running_since: float | None = None
         cancelled_at: float | None = None

@@ -16,6 +16,9 @@
         slurm.sh             the batch script (slurm executor)
         scores.jsonl         a SampleScore per line
         metrics.json         JobMetrics: the job's result rows and the inputs they came from
+        shards/<i>-of-<K>/   a sharded job's shards, each a job folder of its own (status.json,
+                             predictions.jsonl, worker.log); their predictions are merged into the
+                             job's when the job ends, and read with them until then
 
 Every other module reaches these files through :class:`RunDir` and
 :class:`JobDir`, so the layout is written down once. A file vlmbench
@@ -51,6 +54,7 @@ from vlmbench.rundir.records import (
     now_iso,
 )
 from vlmbench.rundir.results_csv import read_results_csv, write_results_csv
+from vlmbench.shards import Shard
 
 RUN_RECORD = "run.json"
 LOCK = "run.lock"
@@ -68,6 +72,7 @@ LOG = "worker.log"
 BATCH_SCRIPT = "slurm.sh"
 SCORES = "scores.jsonl"
 METRICS = "metrics.json"
+SHARDS = "shards"
 #: The files a worker is started with: `vlmbench worker <one of these>`.
 SPEC_FILES = (JOB_SPEC, CONTAINER_JOB_SPEC)
 
@@ -180,6 +185,30 @@ class JobDir:
     def metrics_file(self) -> Path:
         return self.path / METRICS
 
+    # --- shards ---
+
+    def shard(self, shard: Shard | None) -> JobDir:
+        """Where shard ``shard`` of this job writes (this folder itself for an unsharded job)."""
+        return self if shard is None else JobDir(self.path / SHARDS / shard.name)
+
+    def shard_dirs(self) -> list[JobDir]:
+        """The shard folders present, of any shard count (a rerun may split the job otherwise)."""
+        folder = self.path / SHARDS
+        return [JobDir(path) for path in sorted(folder.iterdir()) if path.is_dir()] if folder.is_dir() else []
+
+    def merge_shards(self) -> None:
+        """Fold every shard's predictions into the job's file and remove theirs (statuses and logs stay).
+
+        The job's file is replaced whole first, so a kill in between leaves
+        the same answers in two places, which reading unites again.
+        """
+        files = [shard.predictions_file for shard in self.shard_dirs() if shard.has_predictions()]
+        if not files:
+            return
+        self.rewrite_predictions(self.read_predictions())
+        for path in files:
+            path.unlink(missing_ok=True)
+
     # --- the plan's job file, and the container's ---
 
     def create(self, spec: JobSpec, *, fresh: bool = False) -> None:
@@ -223,20 +252,26 @@ class JobDir:
     def has_predictions(self) -> bool:
         return self.predictions_file.exists()
 
-    def read_predictions(self) -> list[Prediction]:
+    def read_predictions(self, *, with_shards: bool = True) -> list[Prediction]:
         """Each sample's latest prediction, in the order samples were first answered.
 
         A torn last line (the writer was killed mid-line) is dropped: the
         worker rewrites the file without it before it appends again. A
         sample appears twice when a resumed job retried it after it failed;
         its last line is the one that counts. Any other line that does not
-        parse is an error naming it.
+        parse is an error naming it. The predictions of shards not merged
+        yet come after the job's own, unless ``with_shards`` is False.
         """
         latest: dict[str, Prediction] = {}
+        for files in [self, *(self.shard_dirs() if with_shards else [])]:
+            files._read_lines(latest)
+        return list(latest.values())
+
+    def _read_lines(self, latest: dict[str, Prediction]) -> None:
         try:
             handle = self.predictions_file.open("rb")
         except FileNotFoundError:
-            return []
+            return
         with handle:
             for number, line in enumerate(handle, start=1):
                 if not line.endswith(b"\n"):
@@ -249,7 +284,6 @@ class JobDir:
                                       hint="the file was edited or written by another tool; remove the "
                                            "line to predict that sample again") from None
                 latest[prediction.id] = prediction
-        return list(latest.values())
 
     def rewrite_predictions(self, kept: list[Prediction]) -> None:
         """Replace the file by ``kept``, one whole line each (no torn tail for appends to follow)."""
@@ -259,13 +293,16 @@ class JobDir:
         """The file opened for the worker's appends, one line per answered sample."""
         return self.predictions_file.open("a", encoding="utf-8")
 
-    def predictions_signature(self) -> tuple[int, int] | None:
-        """Size and modification time: what stands for the predictions in a scoring cache key."""
-        try:
-            stat = self.predictions_file.stat()
-        except FileNotFoundError:
-            return None
-        return stat.st_size, stat.st_mtime_ns
+    def predictions_signature(self) -> list[tuple[str, int, int]]:
+        """Sizes and modification times (shards' too): what stands for the predictions in a cache key."""
+        found = []
+        for files in [self, *self.shard_dirs()]:
+            try:
+                stat = files.predictions_file.stat()
+            except FileNotFoundError:
+                continue
+            found.append((files.path.name, stat.st_size, stat.st_mtime_ns))
+        return found
 
     # --- worker.log ---
 

@@ -259,6 +259,7 @@ class RunJob(BaseModel):
     n_samples: int
     selection: str = ""
     dataset_root: str  # the host's path; job.json may hold a container's
+    shards: int = Field(default=1, ge=1)  # workers the job was split over (vlmbench.shards)
     # The versions in the job's worker environment, added when its worker has reported them.
     environment: EnvironmentVersions | None = None
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlmbench.config import env_words
-from vlmbench.docker.gpus import gpu_request
+from vlmbench.gpus import gpu_request
 from vlmbench.plan import PlannedJob
 from vlmbench.rundir import JobDir
+from vlmbench.shards import Shard
 
 PARTITION_VARIABLE = "VLMBENCH_SLURM_PARTITION"
 ACCOUNT_VARIABLE = "VLMBENCH_SLURM_ACCOUNT"
@@ -29,14 +30,17 @@ PYTHON_VARIABLE = "VLMBENCH_SLURM_PYTHON"  # the Python on the nodes, when not t
 TIME_LIMIT_MARGIN_S = 60.0
 
 
-def job_name(job_id: str) -> str:
-    return f"vlmbench-{job_id}"
+def job_name(job_id: str, shard: Shard | None = None) -> str:
+    return f"vlmbench-{job_id}" + (f"-{shard.name}" if shard else "")
 
 
-def gpu_count(job: PlannedJob) -> int:
-    """Devices named in the row's gpus cell, else one from the --gpus pool; Slurm picks which."""
+def gpu_count(job: PlannedJob, shard: Shard | None = None) -> int:
+    """Devices named in the row's gpus cell (a shard's share of them), else one from the --gpus pool;
+    Slurm picks which."""
     request = gpu_request(job.run_row.gpus, job.gpus)
-    return len(request.devices) if request.devices else (1 if request.pool else 0)
+    if request.devices:
+        return len(shard.devices(request.devices)) if shard else len(request.devices)
+    return 1 if request.pool else 0
 
 
 def time_limit(timeout_s: float | None) -> str | None:
@@ -59,10 +63,12 @@ class BatchJob:
     account: str | None = None
     extra_args: tuple[str, ...] = field(default_factory=tuple)
     python: str = sys.executable
+    shard: Shard | None = None
 
     @classmethod
-    def of(cls, job: PlannedJob, job_dir: Path, timeout_s: float | None) -> BatchJob:
-        return cls(job_id=job.job_id, run_id=job.spec.run_id, job_dir=job_dir.resolve(), gpus=gpu_count(job),
+    def of(cls, job: PlannedJob, job_dir: Path, timeout_s: float | None, shard: Shard | None = None) -> BatchJob:
+        return cls(job_id=job.job_id, run_id=job.spec.run_id, job_dir=job_dir.resolve(), shard=shard,
+                   gpus=gpu_count(job, shard),
                    time_minutes=time_limit(timeout_s),
                    partition=os.environ.get(PARTITION_VARIABLE) or None,
                    account=os.environ.get(ACCOUNT_VARIABLE) or None,
@@ -84,13 +90,18 @@ class BatchJob:
 
     def sbatch_args(self) -> list[str]:
         # The name finds a job's leftovers; the comment finds a whole run's (`squeue -o %k`).
-        return [f"--job-name={job_name(self.job_id)}", f"--comment=vlmbench run {self.run_id}",
+        return [f"--job-name={self.name}", f"--comment=vlmbench run {self.run_id}",
                 f"--chdir={self.job_dir}", f"--output={self.files.log_file}", "--open-mode=append",
                 "--export=ALL", *self.resource_args(), str(self.files.batch_script)]
 
+    @property
+    def name(self) -> str:
+        return job_name(self.job_id, self.shard)
+
     def script(self) -> str:
         # -P: the submit directory is not put on sys.path (a PIL.py there is never imported).
-        worker = shlex.join([self.python, "-P", "-m", "vlmbench", "worker", str(self.files.spec_file)])
+        worker = shlex.join([self.python, "-P", "-m", "vlmbench", "worker", str(JobDir(self.job_dir).spec_file),
+                             *(["--shard", str(self.shard)] if self.shard else [])])
         return ("#!/bin/bash\n"
                 f"# vlmbench job {self.job_id} of run {self.run_id}, written by the slurm executor\n"
                 'echo "vlmbench: Slurm job ${SLURM_JOB_ID} on $(hostname) started $(date -Is)"\n'
@@ -99,7 +110,8 @@ class BatchJob:
 
     @property
     def files(self) -> JobDir:
-        return JobDir(self.job_dir)
+        """Where this batch job's worker writes: the job's folder, or its shard's."""
+        return JobDir(self.job_dir).shard(self.shard)
 
     def write_script(self) -> Path:
         return self.files.write_batch_script(self.script())

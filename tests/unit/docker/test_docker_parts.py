@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.progress import Progress
 
 from vlmbench.docker.context import assemble, requirements
-from vlmbench.docker.gpus import GpuSlots, gpu_request
 from vlmbench.docker.jobs import ContainerJob, allowed_environment
 from vlmbench.docker.names import PROJECT_IMAGES, how_to_get, image_tag, project_image_name, split_tag
 from vlmbench.docker.pull import LayerBars
 from vlmbench.errors import ConfigError, ExecutorError
+from vlmbench.gpus import GpuSlots, gpu_request
 from vlmbench.rundir import read_spec
 from vlmbench.rundir.records import DatasetRef, JobSpec, ModelRef
 

@@ -33,7 +33,7 @@ class Scripted(Executor):
         super().__init__()
         self._run_job = run_job
 
-    def run_job(self, job, job_dir, progress) -> Observation:
+    def run_job(self, job, job_dir, progress, shard=None) -> Observation:
         return self._run_job(self, job, job_dir)
 
 

@@ -13,6 +13,7 @@ import vlmbench
 from vlmbench import rundir
 from vlmbench.errors import JobSpecError, RunDirError
 from vlmbench.rundir import JobDir, RunDir, read_spec
+from vlmbench.shards import Shard
 from vlmbench.rundir.records import (
     RUN_SCHEMA_VERSION,
     DatasetRef,
@@ -117,7 +118,7 @@ def test_a_fresh_job_folder_forgets_an_earlier_run(tmp_path):
 def test_a_job_never_started_is_pending_and_has_no_predictions(tmp_path):
     job = JobDir(tmp_path / "j")
     assert job.read_status() == JobStatus() and job.read_status().state == "pending"
-    assert job.read_predictions() == [] and job.predictions_signature() is None
+    assert job.read_predictions() == [] and job.predictions_signature() == []
 
 
 def test_a_torn_last_prediction_is_dropped_and_a_retried_sample_counts_once(tmp_path):
@@ -130,6 +131,29 @@ def test_a_torn_last_prediction_is_dropped_and_a_retried_sample_counts_once(tmp_
     assert [(p.id, p.answer) for p in job.read_predictions()] == [("a", "1"), ("b", "2")]
     job.rewrite_predictions(job.read_predictions())
     assert job.predictions_file.read_text().count("\n") == 2 and job.predictions_file.read_text().endswith("\n")
+
+
+def test_shards_answers_are_read_with_the_job_s_until_merged_into_it(tmp_path):
+    job = JobDir(tmp_path / "j")
+    job.path.mkdir()
+    first, second = job.shard(Shard(1, 2)), job.shard(Shard(2, 2))
+    assert job.shard(None) is job and first.path == job.path / "shards" / "1-of-2"
+    job.rewrite_predictions([Prediction(id="a", prompt="p", error="boom")])
+    first.rewrite_predictions([Prediction(id="a", prompt="p", answer="1")])
+    second.path.mkdir(parents=True)
+    second.predictions_file.write_text(Prediction(id="b", prompt="p", answer="2").model_dump_json() + "\n{torn")
+    second.write_status(JobStatus(state="done"))
+    expected = [("a", "1"), ("b", "2")]
+    assert [(p.id, p.answer) for p in job.read_predictions()] == expected
+    assert [p.id for p in job.read_predictions(with_shards=False)] == ["a"]
+    signature = job.predictions_signature()
+    assert [name for name, *_ in signature] == ["j", "1-of-2", "2-of-2"]
+    job.merge_shards()
+    assert [(p.id, p.answer) for p in job.read_predictions(with_shards=False)] == expected
+    assert not first.has_predictions() and not second.has_predictions()
+    assert second.read_status().state == "done"  # statuses and logs stay
+    job.merge_shards()  # nothing left to merge: unchanged
+    assert [(p.id, p.answer) for p in job.read_predictions()] == expected
 
 
 def test_a_metrics_cache_from_another_vlmbench_is_scored_again(tmp_path):

@@ -1,4 +1,5 @@
-"""Which GPUs each container gets, so that parallel jobs never share one unless asked.
+"""Which GPUs each worker gets (a process, a container, a shard), so that parallel ones never share one
+unless asked.
 
 Two ways to give a job GPUs:
 
