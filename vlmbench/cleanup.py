@@ -125,7 +125,7 @@ def _run_identity(run: RunDir) -> tuple[str | None, str | None]:
         return record.run_id, record.executor or None
     except VlmbenchError:
         pass
-    for job in (folder for job in run.job_dirs() for folder in (job, *job.shard_dirs())):
+    for job in run.job_dirs():
         try:
             return job.read_spec().run_id, None
         except VlmbenchError:
@@ -309,7 +309,7 @@ def _settle_statuses(run: RunDir, lock: RunLock) -> list[Action]:
     """Statuses still "running" (their worker and its runner are gone): interrupted, to be resumed."""
     runner = f"its runner, {lock.stale.describe()}," if lock.stale else "its runner"
     actions = []
-    for job in (folder for job in run.job_dirs() for folder in (job, *job.shard_dirs())):
+    for job in run.worker_dirs():
         try:
             status = job.read_status()
         except VlmbenchError as exc:  # one unreadable status must not stop the rest of the cleanup
@@ -328,7 +328,7 @@ def _remove_temp_files(run: RunDir) -> list[Action]:
     """The temporary files of atomic writes cut short, in the run directory and its job directories."""
     run_dir = run.root
     actions = []
-    for folder in [run_dir, *(folder.path for job in run.job_dirs() for folder in (job, *job.shard_dirs()))]:
+    for folder in [run_dir, *(job.path for job in run.worker_dirs())]:
         for path in sorted(folder.iterdir()):
             if path.is_file() and not path.is_symlink() and ATOMIC_TEMP.match(path.name):
                 path.unlink(missing_ok=True)

@@ -76,6 +76,7 @@ class Plan(BaseModel):
     executor: str
     jobs: list[PlannedJob]
     image_digests: dict[str, str] = {}
+    container_runtime: str | None = None  # what runs each worker in its image inside a Slurm job, if anything
 
 
 def images_of_rows(catalog: Catalog, rows: Iterable[RunRow]) -> list[str]:

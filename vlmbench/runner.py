@@ -42,6 +42,7 @@ class RunOptions:
     max_error_rate: float = 0.5  # a job whose failed share of samples is above this ends failed
     data_root: Path | None = None  # bare names in the run CSV are found here; else $VLMBENCH_DATA_ROOT
     shards: int | Literal["auto"] | None = None  # for rows without a shards cell; "auto": one per GPU
+    container_runtime: str | None = None  # slurm: the worker in the job's image (docker, podman, apptainer, pyxis)
 
 
 @dataclass
@@ -64,7 +65,7 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     """Everything `run` checks before it starts; makes bundled datasets, starts nothing."""
     config = read_run_config(config_path, options.data_root)
     catalog = load_catalog(options.catalogs)
-    executor = get_executor(options.executor, options.timeout_s)
+    executor = get_executor(options.executor, options.timeout_s, options.container_runtime)
     check_run(config, catalog, needs_host_import=executor.needs_host_import, limit=options.limit,
               sample=options.sample, seed=options.seed)
     # The image digest is part of each job id: a rebuilt image makes new jobs, never a stale reuse.
@@ -72,6 +73,7 @@ def validate(config_path: Path, options: RunOptions) -> Plan:
     plan = build_plan(config, catalog, executor=options.executor, out=options.out,
                       limit=options.limit, gpus=options.gpus, image_of=digests, sample=options.sample,
                       seed=options.seed, shards=options.shards)
+    plan.container_runtime = executor.runtime
     for job in plan.jobs:  # how strict to be is the user's call, not part of what a job computes
         job.spec.max_error_rate = options.max_error_rate
     executor.check(plan.jobs)
@@ -91,6 +93,7 @@ def _write_run_json(plan: Plan) -> RunRecord:
         created_at=now_iso(),
         config=str(plan.config_path.resolve()),
         executor=plan.executor,
+        container_runtime=plan.container_runtime,
         vlmbench=__version__,
         images=plan.image_digests,
         host=HostInfo(python=sys.version.split()[0], platform=platform.platform(), node=platform.node()),
@@ -134,7 +137,7 @@ def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = Non
 
 
 def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
-    executor = get_executor(options.executor, options.timeout_s)
+    executor = get_executor(options.executor, options.timeout_s, options.container_runtime)
     for job in plan.jobs:  # a worker left by a killed run stops before its job is touched again
         release_job_dir(RunDir(plan.run_dir).job(job.job_id).path)
     plan.run_dir.mkdir(parents=True, exist_ok=True)

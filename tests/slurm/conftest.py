@@ -40,3 +40,17 @@ def no_leftover_slurm_jobs(slurm_cluster) -> Iterator[None]:
     if left:
         subprocess.run(["scancel", "--name", ",".join(line.split()[0] for line in left)], check=False)
     assert not left, f"Slurm jobs left behind: {left}"
+
+
+from tests.docker.conftest import cpu_image, docker_client  # noqa: E402, F401 - the image the containers run
+
+
+@pytest.fixture(scope="session")
+def podman_image(cpu_image: str) -> str:
+    """The cpu image in Podman's own store, as scripts/podman-setup.sh puts it there (CI does the same)."""
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "podman-setup.sh"), cpu_image], check=False,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/podman-setup.sh failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
+                    pytrace=False)
+    return cpu_image

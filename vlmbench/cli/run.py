@@ -80,14 +80,14 @@ def _plan_table(plan) -> Table:
     from vlmbench.executors import get_executor
     from vlmbench.rundir import RunDir
 
-    executor = get_executor(plan.executor)
+    executor = get_executor(plan.executor, container_runtime=plan.container_runtime)
     table = Table(title=f"plan {plan.run_id} → {plan.run_dir}", header_style="bold")
     for column in ("job", "model → class", "image", "dataset", "samples", "mounts", "GPUs · shards", "metrics"):
         table.add_column(column, overflow="fold")
     for job in plan.jobs:
         mounts = "\n".join(executor.describe_mounts(job, RunDir(plan.run_dir).job(job.job_id).path))
         table.add_row(job.job_id, f"{job.catalog_row.model_name}\n→ {job.spec.model.class_path}",
-                      job.spec.image or "—" if plan.executor == "docker" else "[dim]host python[/]",
+                      job.spec.image or "—" if executor.needs_host_import is False else "[dim]host python[/]",
                       job.spec.dataset.name, job.selection or str(job.n_samples), mounts,
                       (", ".join(job.gpus) or "—") + (f"\n{job.shards} shards" if job.shards > 1 else ""),
                       ", ".join(job.metrics))
@@ -108,13 +108,18 @@ def _show_scores(scores) -> None:
 ExecutorOption = Annotated[str, typer.Option(help="local | docker | slurm")]
 OutOption = Annotated[Path | None, typer.Option(help="Run directory [default: runs/<config name>].")]
 GpusOption = Annotated[str | None, typer.Option(help="GPUs to use, e.g. 0,1.")]
+RuntimeOption = Annotated[str | None, typer.Option(
+    metavar="RUNTIME", help="With --executor slurm: run each job's worker in its image on the node through "
+                            "docker, podman, apptainer or pyxis [default: $VLMBENCH_CONTAINER_RUNTIME, else "
+                            "none: the host's Python].")]
 ShardsOption = Annotated[str | None, typer.Option(
     metavar="N|auto", help="Split each job over N workers side by side, each on its own part of the samples "
                            "(and its own GPU); auto: one per GPU the job may use. A row's shards cell wins.")]
 
 
 def _options(executor: str, out: Path | None, gpus: str | None, limit: int | None, sample: str | None,
-             seed: str | None, catalog: list[Path] | None, shards: str | None = None, **more) -> RunOptions:
+             seed: str | None, catalog: list[Path] | None, shards: str | None = None,
+             container_runtime: str | None = None, **more) -> RunOptions:
     """The options `run` and `validate` share, read the same way by both."""
     from vlmbench.runner import RunOptions
     from vlmbench.shards import MAX_SHARDS
@@ -123,7 +128,8 @@ def _options(executor: str, out: Path | None, gpus: str | None, limit: int | Non
     return RunOptions(executor=executor, out=out, limit=limit, sample=_whole_number(sample, "--sample", 1),
                       seed=_whole_number(seed, "--seed", 0), catalogs=catalog or [],
                       gpus=[g.strip() for g in gpus.split(",")] if gpus else [],
-                      shards="auto" if auto else _whole_number(shards, "--shards", 1, MAX_SHARDS), **more)
+                      shards="auto" if auto else _whole_number(shards, "--shards", 1, MAX_SHARDS),
+                      container_runtime=container_runtime, **more)
 
 
 def run(
@@ -133,6 +139,7 @@ def run(
     jobs: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 1,
     gpus: GpusOption = None,
     shards: ShardsOption = None,
+    container_runtime: RuntimeOption = None,
     limit: LimitOption = None,
     sample: SampleOption = None,
     seed: SeedOption = None,
@@ -151,7 +158,8 @@ def run(
     from vlmbench.rundir import RunDir
     from vlmbench.runner import execute, validate
 
-    options = _options(executor, out, gpus, limit, sample, seed, catalog, shards, jobs=jobs, resume=resume,
+    options = _options(executor, out, gpus, limit, sample, seed, catalog, shards, container_runtime, jobs=jobs,
+                       resume=resume,
                        timeout_s=timeout, max_error_rate=max_error_rate, data_root=data_root)
     plan = validate(config, options)
     if dry_run:
@@ -171,7 +179,8 @@ def run(
 
 
 def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out: OutOption = None,
-                     gpus: GpusOption = None, shards: ShardsOption = None, catalog: CatalogOption = None,
+                     gpus: GpusOption = None, shards: ShardsOption = None,
+                     container_runtime: RuntimeOption = None, catalog: CatalogOption = None,
                      limit: LimitOption = None, sample: SampleOption = None, seed: SeedOption = None,
                      data_root: DataRootOption = None) -> None:
     """Check a run CSV and everything it names, as `run` would, without running anything."""
@@ -179,7 +188,7 @@ def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out:
 
     # The very checks `run` makes before it starts (datasets, prompts, executor, images, GPUs):
     # the two never disagree on whether an input is good.
-    plan = validate(config, _options(executor, out, gpus, limit, sample, seed, catalog, shards,
+    plan = validate(config, _options(executor, out, gpus, limit, sample, seed, catalog, shards, container_runtime,
                                      data_root=data_root))
     samples = sum(job.n_samples for job in plan.jobs)
     console().print(f"[green]ok[/]: {config} — {len(plan.jobs)} job(s), {samples:,} "

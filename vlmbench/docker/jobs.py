@@ -175,10 +175,15 @@ class ContainerJob:
             model = model.model_copy(update={"weights": WEIGHTS_DIR})
         return self.spec.model_copy(update={"dataset": dataset, "model": model})
 
+    @property
+    def job_file(self) -> str:
+        """The container's job file, as the container sees it."""
+        return f"{JOB_DIR}/{JobDir(self.job_dir).container_spec_file.name}"
+
     def write_job_file(self) -> str:
         """Write the container's job file; return its path as the container sees it."""
-        written = JobDir(self.job_dir).write_container_spec(self.container_spec())
-        return f"{JOB_DIR}/{written.name}"
+        JobDir(self.job_dir).write_container_spec(self.container_spec())
+        return self.job_file
 
     def environment(self, host: Mapping[str, str] | None = None) -> dict[str, str]:
         host = os.environ if host is None else host

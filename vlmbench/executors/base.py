@@ -233,7 +233,9 @@ class ShardProgress:
 class Executor(ABC):
     name: ClassVar[str]
     #: Whether model classes must be importable on the host (not so in containers).
-    needs_host_import: ClassVar[bool] = True
+    needs_host_import: bool = True
+    #: The container runtime a Slurm batch job runs its worker's image with (the slurm executor's option).
+    runtime: str | None = None
 
     def describe_mounts(self, job: PlannedJob, job_dir: Path) -> list[str]:
         """What a job reads and writes, for `vlmbench run --dry-run`."""

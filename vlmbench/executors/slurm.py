@@ -33,6 +33,8 @@ from vlmbench.slurm.commands import (
     submit,
     would_accept,
 )
+from vlmbench.slurm.containers import container_runtime as container_runtime_of
+from vlmbench.slurm.containers import local_image_ids
 from vlmbench.slurm.poller import QueuePoller
 from vlmbench.slurm.script import BatchJob
 
@@ -63,14 +65,28 @@ LOST_HINT = "is the job directory on a shared path?"
 class SlurmExecutor(Executor):
     name = "slurm"
 
-    def __init__(self, timeout_s: float | None = None) -> None:
+    def __init__(self, timeout_s: float | None = None, container_runtime: str | None = None) -> None:
         super().__init__(timeout_s if timeout_s is not None else env_number(TIMEOUT_VARIABLE, minimum=1))
         self.poller = QueuePoller(POLL_S)
+        #: How a batch job runs its worker in the job's image; None: the host's Python on the node.
+        self.runtime = container_runtime_of(container_runtime)
+        self.needs_host_import = self.runtime is None
+
+    def image_digests(self, images: Sequence[str]) -> dict[str, str]:
+        """What the submit host's engine knows of the images (a node pulls or loads its own copy)."""
+        if self.runtime in ("docker", "podman"):
+            return local_image_ids(self.runtime, images)
+        return {}
 
     def check(self, jobs: Sequence[PlannedJob]) -> None:
         """No sbatch, no controller, or resources the cluster would refuse: said before anything starts."""
         check_controller()
         problems: list[Problem] = []
+        if self.runtime is not None:
+            problems += [Problem(f"job {job.job_id} (row {job.spec.config_row}) has no image to run in "
+                                 f"with --container-runtime {self.runtime}",
+                                 hint="give the row a docker_image, or the catalog row one")
+                         for job in jobs if not job.spec.image]
         seen: dict[tuple[str, ...], str] = {}
         for job in jobs:
             args = tuple(BatchJob.of(job, Path.cwd(), self.timeout_s).resource_args())
@@ -86,7 +102,10 @@ class SlurmExecutor(Executor):
             raise ExecutorError.from_problems(problems)
 
     def describe_mounts(self, job: PlannedJob, job_dir: Path) -> list[str]:
-        batch = BatchJob.of(job, job_dir, self.timeout_s)
+        batch = BatchJob.of(job, job_dir, self.timeout_s, runtime=self.runtime)
+        if batch.container is not None:
+            return [f"{self.runtime}: {m.source} → {m.target} ({'ro' if m.read_only else 'rw'})"
+                    for m in batch.container.job.mounts] + [f"sbatch {' '.join(batch.resource_args())}"]
         return [f"{job.dataset_root} (shared, ro)", f"{batch.job_dir} (shared, rw)",
                 f"sbatch {' '.join(batch.resource_args())}"]
 
@@ -98,7 +117,7 @@ class SlurmExecutor(Executor):
 
     def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink,
                 shard: Shard | None = None) -> Observation:
-        batch = BatchJob.of(job, job_dir, self.timeout_s, shard)
+        batch = BatchJob.of(job, job_dir, self.timeout_s, shard, self.runtime)
         self._cancel_leftovers(batch)
         progress.start(job.job_id, job.label, job.n_samples)
         if self.stopping.is_set():

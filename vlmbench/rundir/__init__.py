@@ -402,6 +402,10 @@ class RunDir:
             return []
         return [JobDir(path) for path in sorted(self.jobs_folder.iterdir()) if path.is_dir()]
 
+    def worker_dirs(self) -> list[JobDir]:
+        """Every folder a worker writes in: each job's, and each of its shards'."""
+        return [folder for job in self.job_dirs() for folder in (job, *job.shard_dirs())]
+
     def looks_like_run(self) -> bool:
         """Whether anything vlmbench run leaves is here (run.json may be missing after an early kill)."""
         return any(path.exists() for path in (self.record_file, self.jobs_folder, self.lock_file))

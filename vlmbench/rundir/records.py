@@ -274,6 +274,7 @@ class RunRecord(BaseModel):
     created_at: str
     config: str  # the run CSV's absolute path
     executor: str
+    container_runtime: str | None = None  # slurm: the runtime each batch job ran its worker's image with
     vlmbench: str
     images: dict[str, str] = Field(default_factory=dict)  # image → digest
     host: HostInfo

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlmbench.config import env_words
+from vlmbench.docker.jobs import ContainerJob, hf_cache_dir
 from vlmbench.gpus import gpu_request
 from vlmbench.plan import PlannedJob
 from vlmbench.rundir import JobDir
 from vlmbench.shards import Shard
+from vlmbench.slurm.containers import ContainerLaunch
 
 PARTITION_VARIABLE = "VLMBENCH_SLURM_PARTITION"
 ACCOUNT_VARIABLE = "VLMBENCH_SLURM_ACCOUNT"
@@ -64,11 +66,18 @@ class BatchJob:
     extra_args: tuple[str, ...] = field(default_factory=tuple)
     python: str = sys.executable
     shard: Shard | None = None
+    container: ContainerLaunch | None = None  # the worker in the job's image, through a container runtime
 
     @classmethod
-    def of(cls, job: PlannedJob, job_dir: Path, timeout_s: float | None, shard: Shard | None = None) -> BatchJob:
+    def of(cls, job: PlannedJob, job_dir: Path, timeout_s: float | None, shard: Shard | None = None,
+           runtime: str | None = None) -> BatchJob:
+        container = None
+        if runtime is not None:
+            target = ContainerJob(job.spec, job_dir, job.dataset_root, hf_cache_dir(create=False))
+            container = ContainerLaunch(runtime, target, job_file=target.job_file,
+                                        user=f"{os.getuid()}:{os.getgid()}", shard=shard)
         return cls(job_id=job.job_id, run_id=job.spec.run_id, job_dir=job_dir.resolve(), shard=shard,
-                   gpus=gpu_count(job, shard),
+                   container=container, gpus=gpu_count(job, shard),
                    time_minutes=time_limit(timeout_s),
                    partition=os.environ.get(PARTITION_VARIABLE) or None,
                    account=os.environ.get(ACCOUNT_VARIABLE) or None,
@@ -99,14 +108,21 @@ class BatchJob:
         return job_name(self.job_id, self.shard)
 
     def script(self) -> str:
-        # -P: the submit directory is not put on sys.path (a PIL.py there is never imported).
-        worker = shlex.join([self.python, "-P", "-m", "vlmbench", "worker", str(JobDir(self.job_dir).spec_file),
-                             *(["--shard", str(self.shard)] if self.shard else [])])
-        return ("#!/bin/bash\n"
-                f"# vlmbench job {self.job_id} of run {self.run_id}, written by the slurm executor\n"
-                'echo "vlmbench: Slurm job ${SLURM_JOB_ID} on $(hostname) started $(date -Is)"\n'
-                "export PYTHONUNBUFFERED=1\n"
-                f"exec {worker}\n")
+        if self.container is not None:
+            how = f"in {self.container.image} through {self.container.runtime}"
+            run = self.container.script_lines()
+        else:
+            how = f"with the Python at {self.python}"
+            # -P: the submit directory is not put on sys.path (a PIL.py there is never imported).
+            worker = [self.python, "-P", "-m", "vlmbench", "worker", str(JobDir(self.job_dir).spec_file),
+                      *(["--shard", str(self.shard)] if self.shard else [])]
+            run = [f"exec {shlex.join(worker)}"]
+        which = f"job {self.job_id}" + (f" shard {self.shard}" if self.shard else "")
+        lines = ["#!/bin/bash",
+                 f"# vlmbench {which} of run {self.run_id}, written by the slurm executor: the worker runs {how}",
+                 'echo "vlmbench: Slurm job ${SLURM_JOB_ID} on $(hostname) started $(date -Is)"',
+                 "export PYTHONUNBUFFERED=1", *run]
+        return "\n".join(lines) + "\n"
 
     @property
     def files(self) -> JobDir:
@@ -114,4 +130,6 @@ class BatchJob:
         return JobDir(self.job_dir).shard(self.shard)
 
     def write_script(self) -> Path:
+        if self.container is not None:
+            self.container.job.write_job_file()
         return self.files.write_batch_script(self.script())

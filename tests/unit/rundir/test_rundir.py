@@ -13,7 +13,6 @@ import vlmbench
 from vlmbench import rundir
 from vlmbench.errors import JobSpecError, RunDirError
 from vlmbench.rundir import JobDir, RunDir, read_spec
-from vlmbench.shards import Shard
 from vlmbench.rundir.records import (
     RUN_SCHEMA_VERSION,
     DatasetRef,
@@ -27,6 +26,7 @@ from vlmbench.rundir.records import (
     RunJob,
     RunRecord,
 )
+from vlmbench.shards import Shard
 
 
 def spec(job_id: str = "job-1") -> JobSpec:
