@@ -75,6 +75,10 @@ class RichRunProgress:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
+    def pause(self) -> None:
+        """Stop redrawing, so that a question can be asked on the terminal."""
+        self.progress.stop()
+
     def start(self, job_id: str, label: str, total: int) -> None:
         self.tasks[job_id] = self.progress.add_task(label, total=total, label=label, state="running", style="cyan")
 

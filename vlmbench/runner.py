@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -129,14 +129,19 @@ def _is_finished(job: PlannedJob, job_dir: JobDir) -> bool:
     return status.state == "done" and status.n_samples == job.n_samples
 
 
-def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
-    """Run the plan's jobs, holding the run directory's lock: one run at a time per directory."""
+def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = None,
+            leave_running: Callable[[], bool] | None = None) -> RunOutcome:
+    """Run the plan's jobs, holding the run directory's lock: one run at a time per directory.
+
+    ``leave_running`` is asked on Ctrl-C whether Slurm jobs are left running (see Executor.run_all).
+    """
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(plan.run_dir, "vlmbench run"):  # a second run here gets RunDirInUseError, naming this one
-        return _execute_locked(plan, options, progress)
+        return _execute_locked(plan, options, progress, leave_running)
 
 
-def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | None = None) -> RunOutcome:
+def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | None = None,
+                    leave_running: Callable[[], bool] | None = None) -> RunOutcome:
     executor = get_executor(options.executor, options.timeout_s, options.container_runtime)
     for job in plan.jobs:  # a worker left by a killed run stops before its job is touched again
         release_job_dir(RunDir(plan.run_dir).job(job.job_id).path)
@@ -155,7 +160,8 @@ def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | No
                 job_dir.write_status(JobStatus(state="pending", n_samples=job.n_samples))
             to_run.append((job, job_dir.path))
     try:
-        statuses.update(executor.run_all(to_run, parallel=options.jobs, progress=progress))
+        statuses.update(executor.run_all(to_run, parallel=options.jobs, progress=progress,
+                                         leave_running=leave_running))
     finally:
         # Even after Ctrl-C, what was predicted is scored and reported.
         _record_environments(plan, record)

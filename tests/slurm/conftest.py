@@ -42,11 +42,11 @@ def no_leftover_slurm_jobs(slurm_cluster) -> Iterator[None]:
     assert not left, f"Slurm jobs left behind: {left}"
 
 
-from tests.docker.conftest import cpu_image, docker_client  # noqa: E402, F401 - the image the containers run
+from tests.docker.conftest import cpu_image, docker_client  # noqa: F401 - the image the containers run
 
 
 @pytest.fixture(scope="session")
-def podman_image(cpu_image: str) -> str:
+def podman_image(cpu_image: str) -> str:  # noqa: F811 - the fixture imported above
     """The cpu image in Podman's own store, as scripts/podman-setup.sh puts it there (CI does the same)."""
     result = subprocess.run(["bash", str(ROOT / "scripts" / "podman-setup.sh"), cpu_image], check=False,
                             capture_output=True, text=True)

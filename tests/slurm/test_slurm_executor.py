@@ -103,6 +103,29 @@ def test_a_job_scancelled_mid_run_fails_with_the_reason_and_a_rerun_resumes(tmp_
     assert sorted(p.id for p in final) == sorted(f"s{i}" for i in range(len(WORDS)))
 
 
+def test_a_requeued_job_runs_again_and_resumes_from_its_predictions(tmp_path, text_dataset, catalog,
+                                                                   no_leftover_slurm_jobs):
+    """What preemption or a failed node does to a batch job (--requeue), done with `scontrol requeue`."""
+    config = _slow_run(tmp_path, text_dataset)
+    options = RunOptions(executor="slurm", out=tmp_path / "out", catalogs=[catalog])
+    outcome: dict = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("run", run(config, options)))
+    runner.start()
+    predictions = _wait_for_lines(tmp_path / "out", 2)
+    queued = subprocess.run(["squeue", "-h", "--name", f"vlmbench-{predictions.parent.name}", "-o", "%i"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert len(queued) == 1
+    subprocess.run(["scontrol", "requeue", queued[0]], check=True)
+    runner.join(timeout=240)
+    assert not runner.is_alive()
+    result = outcome["run"]
+    assert result.exit_code == 0, result.statuses
+    log = (predictions.parent / "worker.log").read_text()
+    assert log.count(f"vlmbench: Slurm job {queued[0]} on ") == 2  # the same batch job, run twice
+    lines = [json.loads(line)["id"] for line in predictions.read_text().splitlines()]
+    assert sorted(lines) == sorted(f"s{i}" for i in range(len(WORDS)))  # each sample exactly once
+
+
 def test_ctrl_c_cancels_the_slurm_jobs_and_marks_them_interrupted(tmp_path, text_dataset, catalog,
                                                                   no_leftover_slurm_jobs):
     config = _slow_run(tmp_path, text_dataset)
@@ -166,8 +189,8 @@ def test_resources_the_cluster_lacks_are_refused_before_anything_starts(tmp_path
     assert "Slurm would not run job" in str(caught.value) and "--gres=gpu:1" in str(caught.value)
 
 
-def test_a_rerun_cancels_the_jobs_a_killed_host_left_and_resumes(tmp_path, text_dataset, catalog,
-                                                                 no_leftover_slurm_jobs):
+def test_a_rerun_attaches_to_the_jobs_a_killed_host_left(tmp_path, text_dataset, catalog,
+                                                         no_leftover_slurm_jobs):
     config = _slow_run(tmp_path, text_dataset)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "vlmbench", "run", str(config), "--out", str(out), "--catalog", str(catalog),
@@ -181,7 +204,11 @@ def test_a_rerun_cancels_the_jobs_a_killed_host_left_and_resumes(tmp_path, text_
     again = run(config, RunOptions(executor="slurm", out=out, catalogs=[catalog]))
     assert again.exit_code == 0, again.statuses
     assert sorted(p.id for p in JobDir(predictions.parent).read_predictions()) == sorted(f"s{i}" for i in range(len(WORDS)))
-    assert (predictions.parent / "worker.log").read_text().count("submitted as Slurm job") == 2
+    log = (predictions.parent / "worker.log").read_text()
+    # Followed, not submitted again: the batch job it left writes to the same files.
+    assert log.count("submitted as Slurm job") == 1 and log.count("attached to Slurm job") == 1, log
+    lines = [json.loads(line)["id"] for line in predictions.read_text().splitlines()]
+    assert sorted(lines) == sorted(f"s{i}" for i in range(len(WORDS)))  # each sample exactly once
 
 
 def test_an_sbatch_that_fails_is_retried_then_fails_the_job_as_infrastructure(tmp_path, text_dataset, catalog,

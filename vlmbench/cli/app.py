@@ -39,9 +39,9 @@ app = typer.Typer(
 
 
 def _compose() -> None:
-    from vlmbench.cli import cleanup, datasets, export, images, models, run, worker
+    from vlmbench.cli import cleanup, datasets, export, images, models, run, status, worker
 
-    for module in (run, models, images, worker, export, cleanup):
+    for module in (run, status, models, images, worker, export, cleanup):
         module.register(app)
     app.add_typer(datasets.app, name="datasets", help="List, make and import datasets.")
 

@@ -56,7 +56,12 @@ def _whole_number(value: str | None, option: str, minimum: int, maximum: int | N
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
+#: The signal that stopped the run, if one did: only Ctrl-C at a terminal asks about Slurm jobs.
+_stopped_by: list[str] = []
+
+
 def _raise_ctrl_c(signum: int, frame: object) -> None:
+    _stopped_by.append(signal.Signals(signum).name)
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -165,17 +170,47 @@ def run(
     if dry_run:
         console().print(_plan_table(plan))
         return
+    left_running = False
+
+    def leave_running() -> bool:
+        nonlocal left_running
+        left_running = _leave_running(progress)
+        return left_running
+
     try:
         with _stop_signals_as_ctrl_c(), RichRunProgress(console()) as progress:
-            outcome = execute(plan, options, progress)
+            outcome = execute(plan, options, progress, leave_running=leave_running)
     except KeyboardInterrupt:
-        console().print(f"[yellow]interrupted[/]: predictions so far are kept in {plan.run_dir}; "
-                      "run the same command again to resume")
+        if left_running:
+            console().print(f"[yellow]interrupted[/]: the run's Slurm jobs are left running; "
+                            f"`vlmbench status {plan.run_dir}` follows them, the same command again attaches "
+                            f"to them, `vlmbench cancel {plan.run_dir}` stops them")
+        else:
+            console().print(f"[yellow]interrupted[/]: predictions so far are kept in {plan.run_dir}; "
+                            "run the same command again to resume")
         raise typer.Exit(130) from None
     _show_scores(outcome.scores)
     run_dir = RunDir(plan.run_dir)
     console().print(f"results: {run_dir.results_file}   report: {run_dir.report_html}")
     raise typer.Exit(outcome.exit_code)
+
+
+ON_INTERRUPT_VARIABLE = "VLMBENCH_ON_INTERRUPT"  # cancel | leave: what Ctrl-C does to Slurm jobs unasked
+
+
+def _leave_running(progress) -> bool:
+    """On Ctrl-C of a Slurm run: leave its jobs running? $VLMBENCH_ON_INTERRUPT says (cancel, leave);
+    unset, Ctrl-C at a terminal asks (default: cancel them), SIGTERM and SIGHUP (`vlmbench cancel`, a closed
+    session) cancel."""
+    import os
+    import sys
+
+    choice = os.environ.get(ON_INTERRUPT_VARIABLE, "").strip().lower()
+    if choice in ("cancel", "leave") or _stopped_by or not sys.stdin.isatty():
+        return choice == "leave"
+    progress.pause()
+    return not typer.confirm("Cancel the run's Slurm jobs? (no: leave them running; the same command "
+                             "again attaches to them)", default=True)
 
 
 def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out: OutOption = None,

@@ -90,6 +90,8 @@ class Observation:
     error: BaseException | None = None
     #: The name of the executor that saw it, for a bug's wording.
     executor: str = ""
+    #: The host stopped but left the worker running on purpose (a Slurm job a later run attaches to).
+    left_running: bool = False
 
 
 def _with_tail(reason: str, tail: str) -> str:
@@ -161,8 +163,13 @@ def decide_final_status(worker: JobStatus, seen: Observation, tail: str = "") ->
 
 
 def settle(job_dir: Path, seen: Observation) -> JobStatus:
-    """Decide a job's final status from its status.json and worker.log and what was seen; write it once."""
+    """Decide a job's final status from its status.json and worker.log and what was seen; write it once.
+
+    A worker left running has no final status yet: its own stays as it writes it.
+    """
     files = JobDir(job_dir)
+    if seen.left_running:
+        return files.read_status()
     status = decide_final_status(files.read_status(), seen, files.log_tail(LOG_TAIL_LINES))
     files.write_status(status)
     return status
@@ -236,6 +243,8 @@ class Executor(ABC):
     needs_host_import: bool = True
     #: The container runtime a Slurm batch job runs its worker's image with (the slurm executor's option).
     runtime: str | None = None
+    #: Whether a stopped host may leave its jobs running, for a later run to attach to (Slurm's can).
+    can_leave_running: bool = False
 
     def describe_mounts(self, job: PlannedJob, job_dir: Path) -> list[str]:
         """What a job reads and writes, for `vlmbench run --dry-run`."""
@@ -247,6 +256,7 @@ class Executor(ABC):
 
     def __init__(self, timeout_s: float | None = None) -> None:
         self.stopping = threading.Event()
+        self.leaving = threading.Event()  # set with stopping: leave the running jobs running (can_leave_running)
         self.timeout_s = timeout_s  # per job; None waits for ever
         self.slots = GpuSlots()  # which GPUs the workers running now hold
 
@@ -305,6 +315,9 @@ class Executor(ABC):
                                 already=sum(p.error is None and p.answer is not None for p in files.read_predictions()))
         with ThreadPoolExecutor(max_workers=len(shards), thread_name_prefix=f"{self.name}-shard") as pool:
             ends = list(pool.map(lambda shard: self._run_unit(job, job_dir, counted, shard), shards))
+        if any(end.state not in FINAL_STATES for end in ends):  # left running: its shards still write
+            return JobStatus(state="running", n_samples=job.n_samples,
+                             n_done=sum(end.n_done for end in ends))
         try:
             files.merge_shards()
             status = combine_shards(ends, shards)
@@ -314,8 +327,14 @@ class Executor(ABC):
             return decide_final_status(JobStatus(), Observation(error=exc, executor=self.name))
 
     def _run_unit(self, job: PlannedJob, job_dir: Path, progress: ProgressSink, shard: Shard | None) -> JobStatus:
-        """One worker (the job's, or a shard's) to its final status, written in its folder."""
+        """One worker (the job's, or a shard's) to its final status, written in its folder. A shard that
+        an earlier run finished is not started again (its answers are merged already)."""
         folder = JobDir(job_dir).shard(shard).path
+        if shard is not None:
+            earlier = JobDir(folder).read_status()
+            if earlier.state == "done" and earlier.n_samples == len(shard.take(range(job.n_samples))):
+                progress.start(job.job_id, job.label, job.n_samples)
+                return earlier
         try:
             _reset_to_pending(folder)
             seen = self.run_job(job, job_dir, progress, shard)
@@ -336,8 +355,13 @@ class Executor(ABC):
             return decide_final_status(JobStatus(), Observation(error=error, executor=self.name))
 
     def run_all(self, jobs: Sequence[tuple[PlannedJob, Path]], parallel: int = 1,
-                progress: ProgressSink | None = None) -> dict[str, JobStatus]:
-        """Every job handed in gets a final status here, whatever happens, Ctrl-C aside (see below)."""
+                progress: ProgressSink | None = None,
+                leave_running: Callable[[], bool] | None = None) -> dict[str, JobStatus]:
+        """Every job handed in gets a final status here, whatever happens, Ctrl-C aside (see below).
+
+        On Ctrl-C, an executor whose jobs can go on without the host (Slurm's) asks ``leave_running``
+        whether to leave them so, for `vlmbench status` to follow and a later run to attach to.
+        """
         progress = progress or SilentProgress()
         statuses: dict[str, JobStatus] = {}
 
@@ -353,6 +377,12 @@ class Executor(ABC):
             while wait(futures, timeout=0.2).not_done:  # short waits so Ctrl-C is seen at once
                 pass
         except KeyboardInterrupt:
+            if self.can_leave_running and leave_running is not None:
+                try:
+                    if leave_running():
+                        self.leaving.set()
+                except KeyboardInterrupt:  # a second Ctrl-C while asked: stop them
+                    pass
             self.stopping.set()
             pool.shutdown(wait=True, cancel_futures=True)
             self._settle_unstarted(jobs, statuses)

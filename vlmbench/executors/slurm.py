@@ -13,7 +13,7 @@ directory cancels before it submits again.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vlmbench.config import env_number
@@ -64,6 +64,7 @@ LOST_HINT = "is the job directory on a shared path?"
 
 class SlurmExecutor(Executor):
     name = "slurm"
+    can_leave_running = True
 
     def __init__(self, timeout_s: float | None = None, container_runtime: str | None = None) -> None:
         super().__init__(timeout_s if timeout_s is not None else env_number(TIMEOUT_VARIABLE, minimum=1))
@@ -110,37 +111,41 @@ class SlurmExecutor(Executor):
                 f"sbatch {' '.join(batch.resource_args())}"]
 
     def run_all(self, jobs: Sequence[tuple[PlannedJob, Path]], parallel: int = 1,
-                progress: ProgressSink | None = None) -> dict[str, JobStatus]:
+                progress: ProgressSink | None = None,
+                leave_running: Callable[[], bool] | None = None) -> dict[str, JobStatus]:
         # The cluster schedules: every job goes into the queue at once (up to a cap), whatever --jobs says.
         cap = env_number(MAX_QUEUED_VARIABLE, int, minimum=1) or DEFAULT_MAX_QUEUED
-        return super().run_all(jobs, parallel=max(parallel, min(len(jobs), cap)), progress=progress)
+        return super().run_all(jobs, parallel=max(parallel, min(len(jobs), cap)), progress=progress,
+                               leave_running=leave_running)
 
     def run_job(self, job: PlannedJob, job_dir: Path, progress: ProgressSink,
                 shard: Shard | None = None) -> Observation:
         batch = BatchJob.of(job, job_dir, self.timeout_s, shard, self.runtime)
-        self._cancel_leftovers(batch)
         progress.start(job.job_id, job.label, job.n_samples)
         if self.stopping.is_set():
             return Observation(stopped=True)
-        batch.write_script()
         folder = batch.files.path
-        slurm_id = self.retrying(lambda: submit(batch.sbatch_args()), folder, "sbatch")
-        note(folder, f"submitted as Slurm job {slurm_id}")
+        slurm_id = self._attach(batch)
+        if slurm_id is not None:
+            note(folder, f"attached to Slurm job {slurm_id}, left running by an earlier `vlmbench run`")
+        else:
+            batch.write_script()
+            slurm_id = self.retrying(lambda: submit(batch.sbatch_args()), folder, "sbatch")
+            note(folder, f"submitted as Slurm job {slurm_id}")
         self.poller.watch(slurm_id)
         try:
             return self._supervise(job, batch.files, slurm_id, progress)
         finally:
             self.poller.forget(slurm_id)
 
-    def _cancel_leftovers(self, batch: BatchJob) -> None:
-        """Jobs of an earlier host, killed outright, would write to the same files."""
-        leftovers = queued_in(batch.name, str(batch.job_dir))
-        if not leftovers:
-            return
-        cancel(leftovers)
-        deadline = time.monotonic() + CANCEL_WAIT_S
-        while queued_in(batch.name, str(batch.job_dir)) and time.monotonic() < deadline:
-            time.sleep(POLL_S)
+    def _attach(self, batch: BatchJob) -> str | None:
+        """The batch job an earlier host left queued or running for this job (left on purpose, or killed
+        outright): followed rather than submitted again, since it writes to the same files. Should
+        there be more than one, the newest is kept and the others cancelled."""
+        found = sorted(queued_in(batch.name, str(batch.job_dir)), key=_slurm_order)
+        if len(found) > 1:
+            cancel(found[:-1])
+        return found[-1] if found else None
 
     def _supervise(self, job: PlannedJob, files: JobDir, slurm_id: str, progress: ProgressSink) -> Observation:
         counter = LineCounter(files.predictions_file)
@@ -155,6 +160,8 @@ class SlurmExecutor(Executor):
                 running_since = time.monotonic()
             progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
             if cancelled_at is None:
+                if self.stopping.is_set() and self.leaving.is_set():
+                    return Observation(left_running=True)
                 if self.stopping.is_set():
                     stopped = True
                 elif (self.timeout_s is not None and running_since is not None
@@ -169,6 +176,10 @@ class SlurmExecutor(Executor):
         progress.advance_to(job.job_id, min(counter.count(), job.n_samples))
         return slurm_observation(slurm_id, final_state(slurm_id), stopped=stopped,
                                  timed_out_s=self.timeout_s if timed_out else None)
+
+
+def _slurm_order(slurm_id: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in slurm_id.replace("_", ".").split(".") if part.isdigit())
 
 
 def slurm_observation(slurm_id: str, state: SlurmJobState | None, *, stopped: bool = False,

@@ -197,17 +197,24 @@ class JobDir:
         return [JobDir(path) for path in sorted(folder.iterdir()) if path.is_dir()] if folder.is_dir() else []
 
     def merge_shards(self) -> None:
-        """Fold every shard's predictions into the job's file and remove theirs (statuses and logs stay).
+        """Fold the predictions of every shard whose worker has ended into the job's file and remove
+        theirs (statuses and logs stay).
 
-        The job's file is replaced whole first, so a kill in between leaves
-        the same answers in two places, which reading unites again.
+        A shard still running or queued (its status says so: a Slurm job left
+        running) keeps its file, which its worker appends to. The job's file
+        is replaced whole first, so a kill in between leaves the same answers
+        in two places, which reading unites again.
         """
-        files = [shard.predictions_file for shard in self.shard_dirs() if shard.has_predictions()]
-        if not files:
+        ended = [shard for shard in self.shard_dirs() if shard.has_predictions()
+                 and shard.has_status() and shard.read_status().state in ("done", "failed", "interrupted")]
+        if not ended:
             return
-        self.rewrite_predictions(self.read_predictions())
-        for path in files:
-            path.unlink(missing_ok=True)
+        latest: dict[str, Prediction] = {}
+        for files in [self, *ended]:
+            files._read_lines(latest)
+        self.rewrite_predictions(list(latest.values()))
+        for shard in ended:
+            shard.predictions_file.unlink(missing_ok=True)
 
     # --- the plan's job file, and the container's ---
 

@@ -60,7 +60,13 @@ SCRIPT_WORDS = {"$name": '"$name"', "$gpus": '"${gpus[@]}"', "$nv": '"${nv[@]}"'
 
 
 def _shell(words: list[str]) -> str:
-    return " ".join(SCRIPT_WORDS.get(word, shlex.quote(word)) for word in words)
+    """One command of the script, an option (with its value) per line so that a person can read it."""
+    lines: list[list[str]] = [[]]
+    for word in words:
+        if word.startswith("--") and lines[-1]:
+            lines.append([])
+        lines[-1].append(SCRIPT_WORDS.get(word, shlex.quote(word)))
+    return " \\\n    ".join(" ".join(line) for line in lines)
 
 
 def container_runtime(name: str | None) -> str | None:

@@ -98,10 +98,12 @@ class BatchJob:
         return args + list(self.extra_args)
 
     def sbatch_args(self) -> list[str]:
-        # The name finds a job's leftovers; the comment finds a whole run's (`squeue -o %k`).
+        # The name finds a job's leftovers; the comment finds a whole run's (`squeue -o %k`). --requeue: a
+        # preempted job or one whose node failed goes back in the queue, and its worker resumes from the
+        # predictions already written.
         return [f"--job-name={self.name}", f"--comment=vlmbench run {self.run_id}",
                 f"--chdir={self.job_dir}", f"--output={self.files.log_file}", "--open-mode=append",
-                "--export=ALL", *self.resource_args(), str(self.files.batch_script)]
+                "--export=ALL", "--requeue", *self.resource_args(), str(self.files.batch_script)]
 
     @property
     def name(self) -> str:

@@ -140,6 +140,7 @@ def test_shards_answers_are_read_with_the_job_s_until_merged_into_it(tmp_path):
     assert job.shard(None) is job and first.path == job.path / "shards" / "1-of-2"
     job.rewrite_predictions([Prediction(id="a", prompt="p", error="boom")])
     first.rewrite_predictions([Prediction(id="a", prompt="p", answer="1")])
+    first.write_status(JobStatus(state="interrupted"))
     second.path.mkdir(parents=True)
     second.predictions_file.write_text(Prediction(id="b", prompt="p", answer="2").model_dump_json() + "\n{torn")
     second.write_status(JobStatus(state="done"))
@@ -148,6 +149,12 @@ def test_shards_answers_are_read_with_the_job_s_until_merged_into_it(tmp_path):
     assert [p.id for p in job.read_predictions(with_shards=False)] == ["a"]
     signature = job.predictions_signature()
     assert [name for name, *_ in signature] == ["j", "1-of-2", "2-of-2"]
+    second.write_status(JobStatus(state="running"))  # its worker still appends: left alone
+    job.merge_shards()
+    assert [(p.id, p.answer) for p in job.read_predictions(with_shards=False)] == [("a", "1")]
+    assert second.has_predictions() and not first.has_predictions()
+    assert [(p.id, p.answer) for p in job.read_predictions()] == expected
+    second.write_status(JobStatus(state="done"))
     job.merge_shards()
     assert [(p.id, p.answer) for p in job.read_predictions(with_shards=False)] == expected
     assert not first.has_predictions() and not second.has_predictions()
