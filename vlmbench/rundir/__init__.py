@@ -136,9 +136,6 @@ class JobDir:
     def __repr__(self) -> str:
         return f"JobDir({str(self.path)!r})"
 
-    def __fspath__(self) -> str:
-        return str(self.path)
-
     @classmethod
     def of_spec_file(cls, spec_file: Path | str) -> JobDir:
         """The folder of the job file a worker was given."""

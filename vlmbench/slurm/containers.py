@@ -95,12 +95,12 @@ def local_image_ids(runtime: str, images: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for image in sorted(set(filter(None, images))):
         try:
-            result = subprocess.run([runtime, "image", "inspect", "--format", "{{.Digest}} {{.Id}}", image],
+            result = subprocess.run([runtime, "image", "inspect", "--format", "{{.Id}}", image],
                                     capture_output=True, text=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired):
             return found
-        if result.returncode == 0 and result.stdout.split():
-            found[image] = result.stdout.split()[-1]
+        if result.returncode == 0 and result.stdout.strip():
+            found[image] = result.stdout.strip()
     return found
 
 
@@ -137,9 +137,8 @@ class ContainerLaunch:
         return sorted(names)
 
     def fixed_environment(self) -> dict[str, str]:
-        """What every worker's container is given, whatever the host has."""
-        environment = self.job.environment({})
-        return {name: value for name, value in environment.items() if name not in allowed_environment({})}
+        """What every worker's container is given, whatever the host has (the container job's own values)."""
+        return self.job.environment({})
 
     def script_lines(self, host: Mapping[str, str] | None = None) -> list[str]:
         """Bash lines that run the worker in its image and exit with its exit code."""
