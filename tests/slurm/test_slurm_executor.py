@@ -232,3 +232,17 @@ def test_an_sbatch_that_fails_is_retried_then_fails_the_job_as_infrastructure(tm
     assert JobDir(job_dir).read_status() == status
     log = (job_dir / "worker.log").read_text()
     assert log.count("retrying in") == base.RETRY_TRIES - 1 and "sbatch: " in log
+
+
+def test_the_queue_cap_counts_each_shard_s_batch_job(tmp_path, text_dataset, catalog, monkeypatch,
+                                                     no_leftover_slurm_jobs):
+    """VLMBENCH_SLURM_MAX_QUEUED=1: a job's two shards go into the queue one after the other."""
+    monkeypatch.setenv("VLMBENCH_SLURM_MAX_QUEUED", "1")
+    config = tmp_path / "run.csv"
+    config.write_text(f"model_name,dataset,shards\necho-slurm,{text_dataset},2\n")
+    outcome = run(config, RunOptions(executor="slurm", out=tmp_path / "out", catalogs=[catalog]))
+    assert outcome.exit_code == 0, outcome.statuses
+    [job] = (tmp_path / "out" / "jobs").iterdir()
+    first, second = sorted((JobDir(d).read_status() for d in JobDir(job).shard_dirs()), key=lambda s: s.started_at)
+    assert first.finished_at <= second.started_at  # never both in the queue
+    assert sorted(p.id for p in JobDir(job).read_predictions()) == sorted(f"s{i}" for i in range(len(WORDS)))

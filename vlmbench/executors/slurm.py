@@ -12,6 +12,7 @@ directory cancels before it submits again.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -69,6 +70,7 @@ class SlurmExecutor(Executor):
     def __init__(self, timeout_s: float | None = None, container_runtime: str | None = None) -> None:
         super().__init__(timeout_s if timeout_s is not None else env_number(TIMEOUT_VARIABLE, minimum=1))
         self.poller = QueuePoller(POLL_S)
+        self.queue_slots = threading.BoundedSemaphore(DEFAULT_MAX_QUEUED)  # batch jobs in the queue at once
         #: How a batch job runs its worker in the job's image; None: the host's Python on the node.
         self.runtime = container_runtime_of(container_runtime)
         self.needs_host_import = self.runtime is None
@@ -114,7 +116,9 @@ class SlurmExecutor(Executor):
                 progress: ProgressSink | None = None,
                 leave_running: Callable[[], bool] | None = None) -> dict[str, JobStatus]:
         # The cluster schedules: every job goes into the queue at once (up to a cap), whatever --jobs says.
+        # The cap counts batch jobs, a sharded job's shards each: a slot is held from sbatch to the end.
         cap = env_number(MAX_QUEUED_VARIABLE, int, minimum=1) or DEFAULT_MAX_QUEUED
+        self.queue_slots = threading.BoundedSemaphore(cap)
         return super().run_all(jobs, parallel=max(parallel, min(len(jobs), cap)), progress=progress,
                                leave_running=leave_running)
 
@@ -122,6 +126,15 @@ class SlurmExecutor(Executor):
                 shard: Shard | None = None) -> Observation:
         batch = BatchJob.of(job, job_dir, self.timeout_s, shard, self.runtime)
         progress.start(job.job_id, job.label, job.n_samples)
+        while not self.queue_slots.acquire(timeout=POLL_S):
+            if self.stopping.is_set():
+                return Observation(stopped=True)
+        try:
+            return self._run_batch_job(job, batch, progress)
+        finally:
+            self.queue_slots.release()
+
+    def _run_batch_job(self, job: PlannedJob, batch: BatchJob, progress: ProgressSink) -> Observation:
         if self.stopping.is_set():
             return Observation(stopped=True)
         folder = batch.files.path
