@@ -162,13 +162,13 @@ class Worker:
         wanted = {s.id for s in samples}
         # A sample that failed before is tried again: this job is running because it is not done,
         # and a failure may have been passing (out of memory, a timeout, a file being copied).
-        kept = [p for p in self.files.read_predictions(with_shards=self.shard is None) if _answered(p)]
+        kept = [p for p in self.files.read_predictions(with_shards=self.shard is None) if p.answered]
         # Rewrite without a torn last line (a kill mid-write) or the failures before appending again.
         if self.files.has_predictions():
             self.files.rewrite_predictions(kept)
         done = {p.id for p in kept}
         if self.shard is not None:  # what the job holds already (merged from an earlier run) is not asked again
-            done |= {p.id for p in self.job.read_predictions(with_shards=False) if _answered(p)}
+            done |= {p.id for p in self.job.read_predictions(with_shards=False) if p.answered}
         self.status.n_samples = len(samples)
         self.status.n_done = len(done & wanted)
         self.status.n_errors = 0
@@ -215,8 +215,8 @@ class Worker:
         n, n_failed = self.status.n_samples, self.status.n_errors
         if n and (n_failed == n or n_failed / n > self.spec.max_error_rate):
             # Rare path: reading the file back is fine here.
-            first = next((p.error or "no answer" for p in self.files.read_predictions()
-                          if p.error is not None or p.answer is None), "no answer")
+            first = next((p.error or "no answer" for p in self.files.read_predictions() if not p.answered),
+                         "no answer")
             self.status.state, self.status.exit_code, self.status.failure_class = "failed", 1, "model-error"
             allowed = f"{self.spec.max_error_rate:.0%}"
             self.status.error = (f"{n_failed} of {n} samples failed (more than {allowed} "
@@ -290,10 +290,6 @@ def _die_with_parent() -> None:
             pass  # no prctl: the rerun's check is what is left
     if os.getppid() != parent:
         raise Interrupted(f"the end of its host `vlmbench run` (pid {parent}), before the worker started")
-
-
-def _answered(prediction: Prediction) -> bool:
-    return prediction.error is None and prediction.answer is not None
 
 
 def run_worker(job_path: Path, shard: Shard | None = None) -> int:

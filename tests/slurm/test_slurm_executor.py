@@ -77,19 +77,25 @@ def test_echo_and_tesseract_answer_on_slurm_as_with_the_local_executor(tmp_path,
     assert "tesseract-eng" in (tmp_path / "slurm" / "results.csv").read_text()
 
 
+def _run_in_background(config: Path, options: RunOptions) -> tuple[threading.Thread, dict]:
+    """`run` in a thread; its outcome lands in the dict under "run"."""
+    outcome: dict = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("run", run(config, options)))
+    runner.start()
+    return runner, outcome
+
+
 def test_a_job_scancelled_mid_run_fails_with_the_reason_and_a_rerun_resumes(tmp_path, text_dataset, catalog,
                                                                             no_leftover_slurm_jobs):
     config = _slow_run(tmp_path, text_dataset)
     options = RunOptions(executor="slurm", out=tmp_path / "out", catalogs=[catalog])
-    outcome: dict = {}
-    runner = threading.Thread(target=lambda: outcome.setdefault("first", run(config, options)))
-    runner.start()
+    runner, outcome = _run_in_background(config, options)
     predictions = _wait_for_lines(tmp_path / "out", 2)
     job_id = predictions.parent.name
     subprocess.run(["scancel", "--name", f"vlmbench-{job_id}"], check=True)
     runner.join(timeout=60)
     assert not runner.is_alive()
-    first = outcome["first"]
+    first = outcome["run"]
     assert first.exit_code == 1
     status = first.statuses[job_id]
     assert status.state == "failed" and "cancelled in Slurm outside vlmbench" in status.error
@@ -108,9 +114,7 @@ def test_a_requeued_job_runs_again_and_resumes_from_its_predictions(tmp_path, te
     """What preemption or a failed node does to a batch job (--requeue), done with `scontrol requeue`."""
     config = _slow_run(tmp_path, text_dataset)
     options = RunOptions(executor="slurm", out=tmp_path / "out", catalogs=[catalog])
-    outcome: dict = {}
-    runner = threading.Thread(target=lambda: outcome.setdefault("run", run(config, options)))
-    runner.start()
+    runner, outcome = _run_in_background(config, options)
     predictions = _wait_for_lines(tmp_path / "out", 2)
     queued = subprocess.run(["squeue", "-h", "--name", f"vlmbench-{predictions.parent.name}", "-o", "%i"],
                             capture_output=True, text=True, check=True).stdout.split()

@@ -312,7 +312,7 @@ class Executor(ABC):
             return self._run_unit(job, job_dir, progress, None)
         shards = Shard.all_of(job.shards)
         counted = ShardProgress(progress, job, [files.shard(shard).predictions_file for shard in shards],
-                                already=sum(p.error is None and p.answer is not None for p in files.read_predictions()))
+                                already=sum(p.answered for p in files.read_predictions()))
         with ThreadPoolExecutor(max_workers=len(shards), thread_name_prefix=f"{self.name}-shard") as pool:
             ends = list(pool.map(lambda shard: self._run_unit(job, job_dir, counted, shard), shards))
         if any(end.state not in FINAL_STATES for end in ends):  # left running: its shards still write

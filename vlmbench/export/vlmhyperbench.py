@@ -83,7 +83,7 @@ def _export_job(job: JobFiles, out: Path, taken: set[str], result: Export) -> No
     position = {s.id: i for i, s in enumerate(job.dataset.samples)}
     selected = {s.id for s in selected_samples(job.dataset.samples, spec.dataset)}
     answered = sorted((p for p in job.predictions
-                       if p.id in selected and p.error is None and p.answer is not None),
+                       if p.id in selected and p.answered),
                       key=lambda p: position[p.id])
     failed = sum(p.id in selected for p in job.predictions) - len(answered)
     label = f"{spec.model.model_name} on {spec.dataset.name} (job {spec.job_id})"

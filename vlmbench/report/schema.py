@@ -64,7 +64,7 @@ def summarize_job(
     else:
         n_done, n_errors = status.n_done, status.n_errors
     latencies = sorted(
-        p.latency_s for p in latest.values() if p.error is None and p.answer is not None and p.latency_s > 0
+        p.latency_s for p in latest.values() if p.answered and p.latency_s > 0
     )
     samples_per_s = status.samples_per_s
     if samples_per_s is None and status.wall_s and n_done:

@@ -135,6 +135,11 @@ class Prediction(BaseModel):
     latency_s: float = 0.0
     error: str | None = None
 
+    @property
+    def answered(self) -> bool:
+        """Whether the model gave an answer (a failed sample is tried again when its job resumes)."""
+        return self.error is None and self.answer is not None
+
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
