@@ -213,10 +213,11 @@ def _cancel_slurm_jobs(run_dir: Path, run_id: str | None, *, required: bool) -> 
 
 def _slurm_jobs_of(run_dir: Path, run_id: str | None, slurm) -> dict[str, str]:
     """Unfinished jobs of this run: its comment (`vlmbench run <id>`) or a working directory among its jobs."""
-    result = slurm(["squeue", "-h", "-o", "%i|%j|%k|%Z"])
+    result = slurm(["squeue", "-h", "-r", "-o", "%i|%j|%k|%Z"])  # -r: an array's tasks one by one
     if result.returncode != 0:
         raise ExecutorError(f"squeue failed: {(result.stderr or result.stdout).strip()}")
-    jobs_dir = str(RunDir(run_dir).jobs_folder.resolve())
+    # Where its batch jobs run: a job's folder, or (a job array's tasks) an array's folder.
+    folders = {str(RunDir(run_dir).jobs_folder.resolve()), str(RunDir(run_dir).slurm_arrays_folder.resolve())}
     found: dict[str, str] = {}
     for line in result.stdout.splitlines():
         parts = line.strip().split("|")
@@ -224,7 +225,7 @@ def _slurm_jobs_of(run_dir: Path, run_id: str | None, slurm) -> dict[str, str]:
             continue
         slurm_id, name, comment, work_dir = parts
         ours = (run_id and comment.strip() == f"vlmbench run {run_id}") or (
-            name.startswith("vlmbench-") and str(Path(work_dir).parent) == jobs_dir)
+            name.startswith("vlmbench-") and str(Path(work_dir).parent) in folders)
         if ours:
             found[slurm_id] = name
     return found

@@ -1,4 +1,4 @@
-"""The slurm executor: one sbatch job per planned job, on a real Slurm cluster.
+"""The slurm executor: a batch job per planned job (or shard), on a real Slurm cluster.
 
 Each batch job runs the same worker as the local executor (see
 :mod:`vlmbench.slurm.script`), writing into its job directory, which must
@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlmbench.config import env_number
@@ -22,11 +23,12 @@ from vlmbench.errors import ExecutorError, Problem
 from vlmbench.executors.base import Executor, Observation, note, settle
 from vlmbench.plan import PlannedJob
 from vlmbench.progress import LineCounter, ProgressSink
-from vlmbench.rundir import JobDir
+from vlmbench.rundir import JobDir, RunDir, SlurmArrayDir
 from vlmbench.rundir.records import FailureClass, JobStatus
 from vlmbench.shards import Shard
 from vlmbench.slurm.commands import (
     SlurmJobState,
+    array_tasks_queued,
     cancel,
     check_controller,
     final_state,
@@ -37,7 +39,7 @@ from vlmbench.slurm.commands import (
 from vlmbench.slurm.containers import container_runtime as container_runtime_of
 from vlmbench.slurm.containers import local_image_ids
 from vlmbench.slurm.poller import QueuePoller
-from vlmbench.slurm.script import BatchJob
+from vlmbench.slurm.script import BatchJob, array_name, write_array
 
 POLL_S = 0.5
 TIMEOUT_VARIABLE = "VLMBENCH_JOB_TIMEOUT_S"
@@ -45,6 +47,10 @@ MAX_QUEUED_VARIABLE = "VLMBENCH_SLURM_MAX_QUEUED"
 DEFAULT_MAX_QUEUED = 100
 #: After scancel, how long to wait for Slurm to report the job ended (its KillWait is 30 s by default).
 CANCEL_WAIT_S = 90.0
+#: Batch jobs ready within this long of each other (and asking for the same resources) form one job array.
+GATHER_S = 0.5
+#: However many keep arriving, a group is submitted this long after its first member came.
+GATHER_MAX_S = 3.0
 
 #: Final Slurm states the worker cannot report itself, and what they mean for a user.
 SLURM_FAILURES = {
@@ -63,6 +69,80 @@ LOST = "Slurm job {slurm_id} left the queue and neither the controller nor sacct
 LOST_HINT = "is the job directory on a shared path?"
 
 
+@dataclass
+class _Group:
+    members: list[BatchJob]
+    last_joined: float
+    submitted: threading.Event = field(default_factory=threading.Event)
+    ids: list[str] | None = None  # None: not submitted (the run was stopped first)
+    error: Exception | None = None
+
+
+class Submissions:
+    """Batch jobs that become ready together go to Slurm together.
+
+    The first batch job of a group (same run, same sbatch resources) waits until no other has joined for
+    GATHER_S, then submits the group: a lone batch job as itself, two or more as one job array whose task
+    i is the i-th member. Every member gets its own Slurm id back.
+    """
+
+    def __init__(self, executor: SlurmExecutor) -> None:
+        self.executor = executor
+        self.lock = threading.Lock()
+        self.open: dict[tuple[str, ...], _Group] = {}
+
+    def submit(self, batch: BatchJob) -> str | None:
+        """The Slurm id of `batch` once submitted (alone or in an array); None if the run stopped first."""
+        key = (batch.run_id, *batch.resource_args())
+        with self.lock:
+            group = self.open.get(key)
+            leading = group is None
+            if group is None:
+                group = self.open[key] = _Group([], time.monotonic())
+            index = len(group.members)
+            group.members.append(batch)
+            group.last_joined = time.monotonic()
+        if leading:
+            self._lead(key, group)
+        else:
+            group.submitted.wait()
+        if group.error is not None:
+            raise group.error
+        return group.ids[index] if group.ids is not None else None
+
+    def _lead(self, key: tuple[str, ...], group: _Group) -> None:
+        started = time.monotonic()
+        try:
+            while True:
+                with self.lock:
+                    now = time.monotonic()
+                    if now - group.last_joined >= GATHER_S or now - started >= GATHER_MAX_S:
+                        del self.open[key]  # from now on, newcomers start a group of their own
+                        break
+                if self.executor.stopping.wait(0.05):
+                    with self.lock:
+                        del self.open[key]
+                    return
+            group.ids = self._submit(group.members)
+        except Exception as exc:  # noqa: BLE001 - every member's thread raises it (and settles its own job)
+            group.error = exc
+        finally:
+            group.submitted.set()
+
+    def _submit(self, members: list[BatchJob]) -> list[str]:
+        first = members[0].files.path
+        run = RunDir.holding(members[0].job_dir)
+        if len(members) == 1 or run is None:
+            ids = []
+            for member in members:
+                member.write_script()
+                ids.append(self.executor.retrying(lambda m=member: submit(m.sbatch_args()), first, "sbatch"))
+            return ids
+        args = write_array(members, run.new_slurm_array())
+        array_id = self.executor.retrying(lambda: submit(args), first, "sbatch --array")
+        return [f"{array_id}_{index}" for index in range(len(members))]
+
+
 class SlurmExecutor(Executor):
     name = "slurm"
     can_leave_running = True
@@ -74,6 +154,9 @@ class SlurmExecutor(Executor):
         #: How a batch job runs its worker in the job's image; None: the host's Python on the node.
         self.runtime = container_runtime_of(container_runtime)
         self.needs_host_import = self.runtime is None
+        self.submissions = Submissions(self)
+        self._leftover_tasks: dict[str, dict[str, str]] = {}  # run id -> folder -> task id, found once
+        self._leftover_lock = threading.Lock()
 
     def image_digests(self, images: Sequence[str]) -> dict[str, str]:
         """What the submit host's engine knows of the images (a node pulls or loads its own copy)."""
@@ -142,8 +225,9 @@ class SlurmExecutor(Executor):
         if slurm_id is not None:
             note(folder, f"attached to Slurm job {slurm_id}, left running by an earlier `vlmbench run`")
         else:
-            batch.write_script()
-            slurm_id = self.retrying(lambda: submit(batch.sbatch_args()), folder, "sbatch")
+            slurm_id = self.submissions.submit(batch)
+            if slurm_id is None:
+                return Observation(stopped=True)
             note(folder, f"submitted as Slurm job {slurm_id}")
         self.poller.watch(slurm_id)
         try:
@@ -155,10 +239,26 @@ class SlurmExecutor(Executor):
         """The batch job an earlier host left queued or running for this job (left on purpose, or killed
         outright): followed rather than submitted again, since it writes to the same files. Should
         there be more than one, the newest is kept and the others cancelled."""
-        found = sorted(queued_in(batch.name, str(batch.job_dir)), key=_slurm_order)
+        found = queued_in(batch.name, str(batch.job_dir))
+        if task := self._leftover_array_tasks(batch.run_id).get(str(batch.files.path)):
+            found.append(task)
+        found.sort(key=_slurm_order)
         if len(found) > 1:
             cancel(found[:-1])
         return found[-1] if found else None
+
+    def _leftover_array_tasks(self, run_id: str) -> dict[str, str]:
+        """folder -> task id of the tasks of this run's job arrays still in the queue (asked once a run)."""
+        with self._leftover_lock:
+            if run_id not in self._leftover_tasks:
+                found: dict[str, str] = {}
+                for task_id, work_dir in array_tasks_queued(array_name(run_id)):
+                    tasks = SlurmArrayDir(work_dir).read_tasks()
+                    index = int(task_id.rsplit("_", 1)[1])
+                    if tasks is not None and tasks.run_id == run_id and index < len(tasks.folders):
+                        found[tasks.folders[index]] = task_id
+                self._leftover_tasks[run_id] = found
+            return self._leftover_tasks[run_id]
 
     def _supervise(self, job: PlannedJob, files: JobDir, slurm_id: str, progress: ProgressSink) -> Observation:
         counter = LineCounter(files.predictions_file)

@@ -7,6 +7,9 @@
       report.md, report.html
       .report-inputs         what the report was drawn from: a rerun with nothing new skips redrawing it
       <format>/              what `vlmbench export` writes, unless told elsewhere
+      slurm-arrays/<n>/      one Slurm job array (slurm executor): array.sh picks task i's batch script,
+                             tasks.json (SlurmArrayTasks) says which folder that is, and <i>.log links
+                             to that folder's worker.log, where Slurm writes the task's output
       jobs/<job id>/
         job.json             JobSpec: the planned job, with the host's paths
         container-job.json   JobSpec: the same job with the paths its container sees (docker executor)
@@ -51,6 +54,7 @@ from vlmbench.rundir.records import (
     Prediction,
     ResultRow,
     RunRecord,
+    SlurmArrayTasks,
     now_iso,
 )
 from vlmbench.rundir.results_csv import read_results_csv, write_results_csv
@@ -73,6 +77,9 @@ BATCH_SCRIPT = "slurm.sh"
 SCORES = "scores.jsonl"
 METRICS = "metrics.json"
 SHARDS = "shards"
+SLURM_ARRAYS = "slurm-arrays"
+ARRAY_SCRIPT = "array.sh"
+ARRAY_TASKS = "tasks.json"
 #: The files a worker is started with: `vlmbench worker <one of these>`.
 SPEC_FILES = (JOB_SPEC, CONTAINER_JOB_SPEC)
 
@@ -356,6 +363,44 @@ class JobDir:
         write_atomic(self.metrics_file, metrics.model_dump_json(indent=1))
 
 
+class SlurmArrayDir:
+    """One Slurm job array of a run: its dispatch script, its tasks' folders and their output paths."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @property
+    def script(self) -> Path:
+        return self.path / ARRAY_SCRIPT
+
+    @property
+    def tasks_file(self) -> Path:
+        return self.path / ARRAY_TASKS
+
+    def output_pattern(self) -> Path:
+        """sbatch --output for the array: Slurm puts the task index for %a."""
+        return self.path / "%a.log"
+
+    def write(self, tasks: SlurmArrayTasks, script: str) -> None:
+        """Everything the array needs before sbatch sees it: the tasks (so that a later run can tell which
+        task writes where, even if this host dies right after sbatch), the script, and each task's output
+        path as a link to the worker.log of its folder (Slurm's own lines then land beside the worker's)."""
+        write_atomic(self.tasks_file, tasks.model_dump_json(indent=1))
+        for index, folder in enumerate(tasks.folders):
+            link = self.path / f"{index}.log"
+            link.unlink(missing_ok=True)
+            link.symlink_to(JobDir(folder).log_file)
+        write_atomic(self.script, script)
+        self.script.chmod(0o755)
+
+    def read_tasks(self) -> SlurmArrayTasks | None:
+        """The array's tasks; None when the folder is not one of vlmbench's arrays (or is damaged)."""
+        try:
+            return SlurmArrayTasks.model_validate_json(self.tasks_file.read_bytes())
+        except (OSError, ValidationError):
+            return None
+
+
 class RunDir:
     """A run's output folder: where `vlmbench run --out` writes and `evaluate`, `report`, `export` read."""
 
@@ -393,6 +438,21 @@ class RunDir:
     def holding(cls, job_folder: Path) -> RunDir | None:
         """The run directory a job folder lies in, when it lies in one."""
         return cls(job_folder.parent.parent) if job_folder.parent.name == JOBS else None
+
+    @property
+    def slurm_arrays_folder(self) -> Path:
+        return self.root / SLURM_ARRAYS
+
+    def new_slurm_array(self) -> SlurmArrayDir:
+        """A folder for one more Slurm job array (numbered; only the run's host, under its lock, makes them)."""
+        self.slurm_arrays_folder.mkdir(parents=True, exist_ok=True)
+        number = len(list(self.slurm_arrays_folder.iterdir()))
+        while True:
+            try:
+                (path := self.slurm_arrays_folder / str(number)).mkdir()
+                return SlurmArrayDir(path)
+            except FileExistsError:
+                number += 1
 
     def export_folder(self, format_name: str) -> Path:
         return self.root / format_name
@@ -471,4 +531,4 @@ class RunDir:
             write_atomic(self.root / REPORT_KEY, key)
 
 
-__all__ = ["JobDir", "RunDir", "RunDirError", "read_spec"]
+__all__ = ["JobDir", "RunDir", "RunDirError", "SlurmArrayDir", "read_spec"]

@@ -239,6 +239,14 @@ class JobMetrics(BaseModel):
 # --- run.json ----------------------------------------------------------------------------------------
 
 
+class SlurmArrayTasks(BaseModel):
+    """The tasks of one Slurm job array: task i runs the batch script in ``folders[i]`` (absolute)."""
+
+    model_config = ConfigDict(extra="forbid")
+    run_id: str
+    folders: list[str]
+
+
 class HostInfo(BaseModel):
     """Where `vlmbench run` ran (its workers may run elsewhere: see RunJob.environment)."""
 

@@ -107,6 +107,16 @@ def queued_in(name: str, work_dir: str) -> list[str]:
     return [job_id for job_id, directory in pairs if directory.rstrip("/") == work_dir.rstrip("/")]
 
 
+def array_tasks_queued(name: str) -> list[tuple[str, str]]:
+    """(task id, working directory) of each not-yet-finished task of the job arrays called `name`, a task
+    per line (`-r`), pending ones too ("12_3", not "12_[3-5]")."""
+    result = slurm(["squeue", "-h", "-r", "--name", name, "-o", "%i|%Z"])
+    if result.returncode != 0:
+        return []
+    pairs = (line.strip().split("|", 1) for line in result.stdout.splitlines() if "|" in line)
+    return [(task_id, directory) for task_id, directory in pairs if "_" in task_id]
+
+
 def queue_states(job_ids: Sequence[str]) -> dict[str, SlurmJobState] | None:
     """States of many jobs in one squeue call (finished ones too, while the controller keeps them).
 
@@ -114,7 +124,8 @@ def queue_states(job_ids: Sequence[str]) -> dict[str, SlurmJobState] | None:
     """
     if not job_ids:
         return {}
-    result = slurm(["squeue", "-h", "-t", "all", "-j", ",".join(job_ids), "-o", "%i|%T|%r"])
+    # -r: an array's pending tasks each on a line of their own ("12_3"), as they were submitted.
+    result = slurm(["squeue", "-h", "-r", "-t", "all", "-j", ",".join(job_ids), "-o", "%i|%T|%r"])
     if result.returncode != 0 and "Invalid job id" not in result.stderr:
         return None
     states: dict[str, SlurmJobState] = {}

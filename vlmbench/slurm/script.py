@@ -13,6 +13,7 @@ import math
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from vlmbench.config import env_words
 from vlmbench.docker.jobs import ContainerJob, hf_cache_dir
 from vlmbench.gpus import gpu_request
 from vlmbench.plan import PlannedJob
-from vlmbench.rundir import JobDir
+from vlmbench.rundir import JobDir, SlurmArrayDir
+from vlmbench.rundir.records import SlurmArrayTasks
 from vlmbench.shards import Shard
 from vlmbench.slurm.containers import ContainerLaunch
 
@@ -34,6 +36,11 @@ TIME_LIMIT_MARGIN_S = 60.0
 
 def job_name(job_id: str, shard: Shard | None = None) -> str:
     return f"vlmbench-{job_id}" + (f"-{shard.name}" if shard else "")
+
+
+def array_name(run_id: str) -> str:
+    """Every job array of a run has this name: a later run finds the arrays' tasks by it."""
+    return f"vlmbench-run-{run_id}"
 
 
 def gpu_count(job: PlannedJob, shard: Shard | None = None) -> int:
@@ -135,3 +142,31 @@ class BatchJob:
         if self.container is not None:
             self.container.job.write_job_file()
         return self.files.write_batch_script(self.script())
+
+
+def array_script(tasks: Sequence[BatchJob]) -> str:
+    """The script of a job array: task i runs the i-th batch job's own script, as a lone batch job would."""
+    arms = [f"  {index}) cd {shlex.quote(str(task.job_dir))} && exec {shlex.quote(str(task.files.batch_script))} ;;"
+            for index, task in enumerate(tasks)]
+    lines = ["#!/bin/bash",
+             f"# vlmbench: a Slurm job array of {len(tasks)} batch jobs of run {tasks[0].run_id} (slurm executor);",
+             "# task i runs the batch script of the i-th folder (tasks.json beside this file lists them).",
+             'case "$SLURM_ARRAY_TASK_ID" in', *arms,
+             '  *) echo "vlmbench: this array has no task ${SLURM_ARRAY_TASK_ID}" >&2; exit 2 ;;',
+             "esac"]
+    return "\n".join(lines) + "\n"
+
+
+def write_array(tasks: Sequence[BatchJob], folder: SlurmArrayDir) -> list[str]:
+    """Write the array's files (each task's own script too); the sbatch arguments that submit it.
+
+    The tasks share their resources (what sbatch decides on), so the first one's stand for all.
+    """
+    for task in tasks:
+        task.write_script()
+    folder.write(SlurmArrayTasks(run_id=tasks[0].run_id, folders=[str(task.files.path) for task in tasks]),
+                 array_script(tasks))
+    return [f"--job-name={array_name(tasks[0].run_id)}", f"--comment=vlmbench run {tasks[0].run_id}",
+            f"--chdir={folder.path}", f"--output={folder.output_pattern()}", "--open-mode=append",
+            "--export=ALL", "--requeue", f"--array=0-{len(tasks) - 1}", *tasks[0].resource_args(),
+            str(folder.script)]
