@@ -14,7 +14,7 @@ is named, and the columns of its older versions are accepted (see
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -227,3 +227,36 @@ def load_catalog(extra: Sequence[Path] = (), include_plugins: bool = True) -> Ca
     for path in extra:
         rows += read_catalog_file(Path(path))
     return Catalog(rows)
+
+
+# `list-models` filters: the option, and the values a row offers for it.
+_ROW_FILTERS: tuple[tuple[str, Callable[[CatalogRow], Sequence[str]]], ...] = (
+    ("--framework", lambda row: [row.framework]),
+    ("--family", lambda row: [row.model_family]),
+    ("--task", lambda row: row.tasks),
+)
+
+
+def filter_rows(rows: Iterable[CatalogRow], *, framework: str | None = None, family: str | None = None,
+                task: str | None = None) -> list[CatalogRow]:
+    """The rows that match every filter given, compared without regard to case (a framework in any spelling
+    :func:`canonical_framework` knows).
+
+    A filter that leaves no row is one CatalogError naming the values it could take among the rows the
+    filters before it left: a typo costs one more try, not a silent empty list.
+    """
+    kept = list(rows)
+    applied: list[str] = []
+    for (option, values_of), wanted in zip(_ROW_FILTERS, (framework, family, task), strict=True):
+        if wanted is None:
+            continue
+        key = (canonical_framework(wanted) if option == "--framework" else wanted).strip().casefold()
+        matched = [row for row in kept if key in {value.casefold() for value in values_of(row)}]
+        if not matched:
+            valid = sorted({value for row in kept for value in values_of(row) if value}, key=str.casefold)
+            among = f" among the models with {', '.join(applied)}" if applied else ""
+            raise CatalogError(f"{option} {shorten(wanted)} matches no model{among}",
+                               hint=f"valid: {', '.join(valid)}" if valid else "the catalog lists no model")
+        kept = matched
+        applied.append(f"{option} {wanted}")
+    return kept

@@ -139,7 +139,8 @@ def test_list_models_table_filters_and_json():
     assert table.exit_code == 0 and "tesseract-rus-eng" in table.output
     data = json.loads(invoke("list-models", "--json", "--family", "tesseract").output)
     assert {row["model_name"] for row in data} >= {"tesseract-eng", "tesseract-rus", "tesseract-rus-eng"}
-    assert invoke("list-models", "--json", "--framework", "nope").output.strip() == "[]"
+    nothing = invoke("list-models", "--json", "--framework", "nope")
+    assert nothing.exit_code == 2 and "--framework 'nope' matches no model" in nothing.output
 
 
 def test_evaluate_and_report_need_a_run_dir(tmp_path):

@@ -6,22 +6,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from vlmbench.cli.console import console
 
 
 def cleanup(
     run_dir: Annotated[Path | None, typer.Argument(
-        help="The run directory of a killed run. Without it: every vlmbench container on the Docker Engine "
+        metavar="RUN_DIR", help="The run directory of a killed run. Without it: every vlmbench container on the Docker Engine "
              "whose run is no longer held, with its run's other leftovers.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Take over a lock recorded by a process on another host, which this host cannot check: only "
              "once you know that process is gone. A lock a live process holds here is never taken.")] = False,
 ) -> None:
     """Stop and remove what a killed run left: containers, Slurm jobs, workers, "running" statuses, temp files,
-    its lock. Refuses a run directory that a live process holds."""
+    its lock. Refuses a run directory that a live process holds.
+
+    Example: vlmbench cleanup runs/demo
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
     from vlmbench.cleanup import clean_orphans, clean_run
 
     actions = clean_run(run_dir, force=force) if run_dir is not None else clean_orphans()
@@ -41,4 +45,4 @@ def cleanup(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="cleanup")(cleanup)
+    app.command(name="cleanup", short_help="Remove what a killed run left behind.")(cleanup)

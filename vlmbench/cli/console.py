@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def console() -> Console:
@@ -14,7 +16,10 @@ def console() -> Console:
     rich would assume 80 columns and fold every table cell: a long log line
     reads better.
     """
-    terminal = Console(soft_wrap=True)
+    from rich.console import Console
+
+    # emoji=False: a `:name:` in a model name or a path stays as written (and its table loads no emoji codes).
+    terminal = Console(soft_wrap=True, emoji=False)
     if terminal.is_terminal or "COLUMNS" in os.environ:
         return terminal
-    return Console(soft_wrap=True, width=160)
+    return Console(soft_wrap=True, emoji=False, width=160)

@@ -7,12 +7,18 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="List and make the bundled datasets (offline); import peer formats.", no_args_is_help=True)
+from vlmbench.cli.helpformat import WordsHelp
+
+app = typer.Typer(help="List and make the bundled datasets (offline); import peer formats.", no_args_is_help=True,
+                  rich_markup_mode=None, cls=WordsHelp)
 
 
 @app.command("list")
 def list_datasets() -> None:
-    """Show each bundled dataset, whether it is made, where it lives and how many samples it holds."""
+    """Show each bundled dataset, whether it is made, where it lives and how many samples it holds.
+
+    Example: vlmbench datasets list
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -32,12 +38,15 @@ def list_datasets() -> None:
 def make(
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="Bundled datasets to make.", metavar="NAME...", show_default=False),
+        typer.Argument(help="Bundled datasets to make.", metavar="NAME", show_default=False),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Make every bundled dataset.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Remake datasets that are already made.")] = False,
 ) -> None:
-    """Make bundled datasets in the data folder ($VLMBENCH_DATA_DIR or ~/.cache/vlmbench/datasets)."""
+    """Make bundled datasets in the data folder ($VLMBENCH_DATA_DIR or ~/.cache/vlmbench/datasets).
+
+    Example: vlmbench datasets make synthetic-docs-en easy-vqa
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -69,9 +78,10 @@ def make(
 @app.command("import")
 def import_command(
     kind: Annotated[str, typer.Argument(help="vlmevalkit-tsv, hf-parquet, hf-imagefolder", metavar="FORMAT")],
-    source: Annotated[Path, typer.Argument(help="The TSV or parquet/arrow file, or the dataset's folder.")],
-    target: Annotated[Path, typer.Argument(help="Folder to write (annotations.jsonl + images/).")],
-    split: Annotated[str | None, typer.Option("--split", help="Keep this split (file names, folders or a "
+    source: Annotated[Path, typer.Argument(
+        metavar="SOURCE", help="The TSV or parquet/arrow file, or the dataset's folder.")],
+    target: Annotated[Path, typer.Argument(metavar="TARGET", help="Folder to write (annotations.jsonl + images/).")],
+    split: Annotated[str | None, typer.Option("--split", metavar="NAME", help="Keep this split (file names, folders or a "
                                                                  "split column).")] = None,
     columns: Annotated[list[str] | None, typer.Option(
         "--map", metavar="FIELD=COLUMN",
@@ -79,7 +89,10 @@ def import_command(
              "doc_class, question_type, hint, split); repeatable; images=a,b for several.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace TARGET if it exists.")] = False,
 ) -> None:
-    """Import a peer dataset format into a vlmbench dataset folder."""
+    """Import a peer dataset format into a vlmbench dataset folder.
+
+    Example: vlmbench datasets import vlmevalkit-tsv mmbench.tsv data/mmbench
+    """
     from rich.console import Console
 
     from vlmbench.datasets import load_dataset

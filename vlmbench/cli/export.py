@@ -6,19 +6,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from vlmbench.cli.console import console
 
-OutOption = Annotated[Path | None, typer.Option(help="Folder to write into (default: a folder named after the format in RUN_DIR).")]
+OutOption = Annotated[Path | None, typer.Option(
+    metavar="DIR", help="Folder to write into.  [default: RUN_DIR/FORMAT, e.g. runs/demo/vlmhyperbench]")]
 
 
 def export(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `vlmbench run`.")],
-    format_name: Annotated[str, typer.Option("--format", help="The peer layout: vlmhyperbench.")],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory written by `vlmbench run`.")],
+    format_name: Annotated[str, typer.Option("--format", metavar="FORMAT", help="The peer layout: vlmhyperbench.")],
     out: OutOption = None,
 ) -> None:
-    """Write a run's answers and metrics as a peer's pipeline writes them, so its tools read them."""
+    """Write a run's answers and metrics as a peer's pipeline writes them, so its tools read them.
+
+    Example: vlmbench export runs/demo --format vlmhyperbench
+    """
+    from rich.markup import escape
+
     from vlmbench.export import export_run
 
     result = export_run(run_dir, format_name, out)
@@ -30,4 +35,4 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="export")(export)
+    app.command(name="export", short_help="A run's answers and metrics in a peer's layout.")(export)

@@ -6,20 +6,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from vlmbench.cli.models import CatalogOption
 
 
 def pull_images(
-    models: Annotated[list[str] | None, typer.Argument(help="Models whose images to pull.")] = None,
+    models: Annotated[list[str] | None, typer.Argument(metavar="MODEL", help="Models whose images to pull.")] = None,
     everything: Annotated[bool, typer.Option("--all", help="Every image the catalog names.")] = False,
-    config: Annotated[Path | None, typer.Option(help="The images this run CSV needs.")] = None,
+    config: Annotated[Path | None, typer.Option(metavar="CONFIG", help="The images this run CSV needs.")] = None,
     catalog: CatalogOption = None,
 ) -> None:
-    """Pull the images that models, a run CSV or the whole catalog need, with per-layer progress."""
+    """Pull the images that models, a run CSV or the whole catalog need, with per-layer progress.
+
+    Example: vlmbench pull-images --config configs/demo.csv
+    """
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     from vlmbench.catalog import load_catalog
     from vlmbench.docker.pull import pull_images as pull
     from vlmbench.docker.selection import images_to_pull
@@ -37,15 +41,22 @@ def pull_images(
 
 
 def build_images(
-    names: Annotated[list[str] | None, typer.Argument(help="Images to build: cpu, vllm-cpu, "
-                                                            "transformers-gpu, vllm (default: all of them).")] = None,
-    base: Annotated[str | None, typer.Option(help="BASE_IMAGE to build on (default: vlmbench/base:bookworm "
-                                                  "when present, else the Dockerfile's).")] = None,
+    names: Annotated[list[str] | None, typer.Argument(
+        metavar="NAME", help="Images to build: cpu, vllm-cpu, transformers-gpu, vllm (default: all of them).")] = None,
+    base: Annotated[str | None, typer.Option(
+        metavar="IMAGE", help="BASE_IMAGE to build on.  [default: vlmbench/base:bookworm when present, else the "
+                              "Dockerfile's]")] = None,
 ) -> None:
     """Build the project's own images from images/ and their lock files (tags vlmbench/<name>:<version>).
 
     Each built image's id, lock hash, size and build time are recorded in image-builds.json in the data home.
+
+    Example: vlmbench build-images cpu --base vlmbench/base:bookworm
     """
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     from vlmbench.docker.build import build_images as build
     from vlmbench.docker.build import record_builds
     from vlmbench.docker.context import dockerfile_dir
@@ -75,5 +86,5 @@ def build_images(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="pull-images")(pull_images)
-    app.command(name="build-images")(build_images)
+    app.command(name="pull-images", short_help="Pull the images that models or a run CSV need.")(pull_images)
+    app.command(name="build-images", short_help="Build the project's own images from images/.")(build_images)

@@ -6,20 +6,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from vlmbench.cli.console import console
 
-RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by `vlmbench run`.")]
+RunDirArg = Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory written by `vlmbench run`.")]
 STATE_STYLE = {"done": "green", "failed": "red", "interrupted": "yellow", "running": "cyan", "pending": "dim"}
 
 
 def status(run_dir: RunDirArg) -> None:
     """Show where each job of a run (and each shard) stands: state, progress, where it runs, why it failed.
 
-    Example: vlmbench status runs/smoke
+    Example: vlmbench status runs/demo
     """
+    from rich.markup import escape
+    from rich.table import Table
+
     from vlmbench.runstatus import run_state
 
     state = run_state(run_dir)
@@ -41,13 +42,15 @@ def cancel(run_dir: RunDirArg) -> None:
     """Stop a run from another shell: the `vlmbench run` holding it stops as on Ctrl-C; Slurm jobs left
     running (or left by a killed run) are cancelled. The same `vlmbench run` again resumes.
 
-    Example: vlmbench cancel runs/smoke
+    Example: vlmbench cancel runs/demo
     """
+    from rich.markup import escape
+
     from vlmbench.runstatus import cancel_run
 
     console().print(escape(cancel_run(run_dir)))
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="status")(status)
-    app.command(name="cancel")(cancel)
+    app.command(name="status", short_help="Where each job of a run stands, from another shell.")(status)
+    app.command(name="cancel", short_help="Stop a run from another shell (as Ctrl-C does).")(cancel)
