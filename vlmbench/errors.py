@@ -141,3 +141,7 @@ class RunDirError(VlmbenchError):
 
 class RunDirInUseError(VlmbenchError):
     """Another live vlmbench process (a run, an evaluate, a cleanup) holds the run directory's lock."""
+
+
+class CompareError(VlmbenchError):
+    """Jobs that cannot be compared sample by sample (different samples), or a model the runs do not hold."""

@@ -6,24 +6,30 @@ with code 2; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import click
-import typer
-from rich.console import Console
-from rich.markup import escape
-from typer.core import TyperGroup
+from typing import Annotated
 
+import typer
+
+from vlmbench.cli.helpformat import WordsHelp
 from vlmbench.errors import VlmbenchError
 
-stderr = Console(stderr=True, soft_wrap=True)
+# Start-up time is part of the interface (`--help` in 0.2 s): rich, pydantic, pandas and the docker SDK are
+# imported inside the commands that use them, and help is click's plain text. typer's rich help alone
+# imports rich.markdown and markdown-it, more than the whole budget.
+MARKUP = None
 
 
-class FriendlyErrors(TyperGroup):
+class FriendlyErrors(WordsHelp):
     """Turns VlmbenchError from any subcommand into lines on stderr and exit code 2."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except VlmbenchError as exc:
+            from rich.console import Console
+            from rich.markup import escape
+
+            stderr = Console(stderr=True, soft_wrap=True)
             for line in exc.lines():
                 stderr.print(f"[bold red]error:[/] {escape(line)}", highlight=False)  # user text: no regexes
             raise typer.Exit(exc.exit_code) from None
@@ -31,19 +37,38 @@ class FriendlyErrors(TyperGroup):
 
 app = typer.Typer(
     cls=FriendlyErrors,
-    help="vlmbench: benchmark vision-language models, one container per model family.",
+    help="vlmbench: benchmark vision-language models, one container per model family.\n\n"
+         "Example: vlmbench run configs/demo.csv --out runs/demo",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=MARKUP,
 )
 
 
-def _compose() -> None:
-    from vlmbench.cli import cleanup, datasets, export, images, models, run, status, worker
+def _print_version(value: bool) -> None:
+    if value:
+        from vlmbench import __version__
 
-    for module in (run, status, models, images, worker, export, cleanup):
+        typer.echo(f"vlmbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Options before any command (the app's help is Typer's `help` above)."""
+
+
+def _compose() -> None:
+    from vlmbench.cli import cleanup, compare, datasets, export, images, models, run, status, worker
+
+    for module in (run, status, models, images, worker, export, compare, cleanup):
         module.register(app)
-    app.add_typer(datasets.app, name="datasets", help="List, make and import datasets.")
+    app.add_typer(datasets.app, name="datasets", help="List, make and import datasets.\n\n"
+                                                      "Example: vlmbench datasets make --all")
 
 
 _compose()

@@ -1,0 +1,159 @@
+"""The jobs of one or more run directories as contenders: a model's per-sample scores on a dataset.
+
+Scores come from each job's scores.jsonl (what `vlmbench run` or
+`vlmbench evaluate` wrote), so no model runs and nothing is rescored.
+Runs made at different times meet here: their jobs are grouped by dataset
+(and task), whichever run they came from.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vlmbench.errors import CompareError
+from vlmbench.rundir import JobDir, RunDir
+from vlmbench.rundir.records import ResultRow
+from vlmbench.suggest import did_you_mean, spelling_key
+
+
+@dataclass
+class Contender:
+    """One job's scores: ``values[metric][i]`` is sample ``ids[i]``'s score, NaN where it failed."""
+
+    model_name: str
+    framework: str
+    dataset: str
+    task: str | None
+    run_dir: Path
+    job_id: str
+    ids: list[str]
+    values: dict[str, np.ndarray]
+    higher_is_better: dict[str, bool]
+    label: str = ""
+
+    @property
+    def unit(self) -> tuple[str, str | None]:
+        """What it is compared within: the dataset, and the task when the run CSV named one."""
+        return self.dataset, self.task
+
+    def where(self) -> str:
+        return f"{self.label} ({self.run_dir}, job {self.job_id[:12]})"
+
+
+@dataclass
+class Contenders:
+    """Every scored job of the runs, labelled; the jobs that had no scores are noted, not compared."""
+
+    jobs: list[Contender]
+    unscored: list[str] = field(default_factory=list)
+
+    def units(self) -> dict[tuple[str, str | None], list[Contender]]:
+        grouped: dict[tuple[str, str | None], list[Contender]] = {}
+        for job in self.jobs:
+            grouped.setdefault(job.unit, []).append(job)
+        return grouped
+
+
+def _direction(rows: list[ResultRow], metric: str) -> bool:
+    """Whether higher is better, as the job's own results say (a plugin's metric need not be installed here)."""
+    for row in rows:
+        if row.metric == metric:
+            return row.higher_is_better
+    from vlmbench.metrics import MetricError, get_metric
+
+    try:
+        return get_metric(metric).higher_is_better
+    except MetricError:
+        return True
+
+
+def read_job(files: JobDir) -> Contender | None:
+    """A job's scores as a contender (not labelled yet); None when it has none.
+
+    Who the job is comes from its metrics.json, written with its scores, or else from its job.json.
+    """
+    scores = files.read_scores()
+    if not scores:
+        return None
+    metrics = files.read_metrics()
+    rows = metrics.rows if metrics else []
+    if rows:
+        model, framework, dataset, task = rows[0].model_name, rows[0].framework, rows[0].dataset, rows[0].task
+    else:
+        spec = files.read_spec()
+        model, framework, dataset, task = spec.model.model_name, spec.model.framework, spec.dataset.name, spec.task
+    names = list(dict.fromkeys(name for score in scores for name in score.scores))
+    values = {name: np.array([_number(score.scores.get(name)) for score in scores]) for name in names}
+    run = RunDir.holding(files.path)
+    return Contender(model_name=model, framework=framework, dataset=dataset, task=task,
+                     run_dir=run.root if run else files.path, job_id=files.job_id,
+                     ids=[score.id for score in scores], values=values,
+                     higher_is_better={name: _direction(rows, name) for name in names})
+
+
+def _number(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def read_contenders(run_dirs: list[Path]) -> Contenders:
+    """The scored jobs of every run directory, each labelled by its model (more when that is ambiguous)."""
+    found = Contenders(jobs=[])
+    unique: dict[Path, Path] = {}
+    for path in run_dirs:  # a folder named twice (in any spelling) is compared once
+        unique.setdefault(Path(path).resolve(), Path(path))
+    for path in unique.values():
+        run = RunDir(path)
+        for job in run.read_record().jobs:
+            contender = read_job(run.job(job.job_id))
+            if contender is None:
+                found.unscored.append(f"{job.job_id[:12]} in {path}")
+            else:
+                found.jobs.append(contender)
+    _label(found.jobs)
+    return found
+
+
+def read_jobs(jobs: list[JobDir]) -> Contenders:
+    """The scored ones of these job folders, labelled."""
+    found = Contenders(jobs=[])
+    for files in jobs:
+        contender = read_job(files)
+        if contender is None:
+            found.unscored.append(str(files.path))
+        else:
+            found.jobs.append(contender)
+    _label(found.jobs)
+    return found
+
+
+def _label(jobs: list[Contender]) -> None:
+    """The model's name; with its framework when one model ran on several; with its run when still twice."""
+    frameworks: dict[str, set[str]] = {}
+    for job in jobs:
+        frameworks.setdefault(job.model_name, set()).add(job.framework)
+    for job in jobs:
+        job.label = job.model_name if len(frameworks[job.model_name]) == 1 else f"{job.model_name} ({job.framework})"
+    plain = {id(job): job.label for job in jobs}
+    for where in (lambda job: job.run_dir.name, lambda job: str(job.run_dir)):  # runs/june, else its whole path
+        twice = Counter((job.label, job.unit) for job in jobs)
+        for job in jobs:
+            if twice[job.label, job.unit] > 1:
+                job.label = f"{plain[id(job)]} @ {where(job)}"
+
+
+def pick_models(found: Contenders, wanted: list[str]) -> Contenders:
+    """Only the jobs of the models named (by label or model name, in any spelling); an unknown name is refused."""
+    if not wanted:
+        return found
+    names = list(dict.fromkeys([*(job.label for job in found.jobs), *(job.model_name for job in found.jobs)]))
+    keys = {spelling_key(name) for name in wanted}
+    for name in wanted:
+        if spelling_key(name) not in {spelling_key(known) for known in names}:
+            hint = did_you_mean(name, names) or f"the runs have: {', '.join(names)}"
+            raise CompareError(f"no model {name!r} in the runs compared", hint=hint)
+    kept = [job for job in found.jobs if spelling_key(job.label) in keys or spelling_key(job.model_name) in keys]
+    return Contenders(jobs=kept, unscored=found.unscored)
