@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Iterator
 
 from rapidfuzz.distance import Levenshtein
 
@@ -43,17 +44,24 @@ def _edit(text: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
-def make_pairs(n: int, seed: int = 0) -> tuple[list[Sample], list[Prediction]]:
+def iter_pairs(n: int, seed: int = 0) -> Iterator[tuple[Sample, Prediction]]:
+    """n (sample, prediction) pairs, the same for the same seed, made one at a time."""
     rng = random.Random(seed)
-    samples, predictions = [], []
     for i in range(n):
         reference = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
-        samples.append(Sample.model_construct(id=f"s{i}", question="?", answer=reference, images=[], choices=[],
-                                              split=None, doc_class=CLASSES[i % len(CLASSES)],
-                                              question_type="field", metadata={}))
+        sample = Sample.model_construct(id=f"s{i}", question="?", answer=reference, images=[], choices=[],
+                                        split=None, doc_class=CLASSES[i % len(CLASSES)],
+                                        question_type="field", metadata={})
         failed = rng.random() < 0.01
-        predictions.append(Prediction.model_construct(id=f"s{i}", prompt="", answer=None if failed else _edit(reference, rng),
-                                                      latency_s=0.0, error="boom" if failed else None))
+        yield sample, Prediction.model_construct(id=f"s{i}", prompt="", answer=None if failed else _edit(reference, rng),
+                                                 latency_s=0.0, error="boom" if failed else None)
+
+
+def make_pairs(n: int, seed: int = 0) -> tuple[list[Sample], list[Prediction]]:
+    samples, predictions = [], []
+    for sample, prediction in iter_pairs(n, seed):
+        samples.append(sample)
+        predictions.append(prediction)
     return samples, predictions
 
 
@@ -78,7 +86,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     samples, predictions = make_pairs(args.samples)
-    meta = dict(job_id="bench", model_name="m", framework="f", dataset="d", task=None)
+    meta = {"job_id": "bench", "model_name": "m", "framework": "f", "dataset": "d", "task": None}
     best_ours = best_records = best_floor = float("inf")
     for _ in range(args.repeats):
         start = time.perf_counter()

@@ -12,6 +12,7 @@ before it touches the job (:func:`release_job_dir`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import signal
@@ -29,7 +30,6 @@ from vlmbench.progress import LineCounter, ProgressSink
 from vlmbench.rundir import JobDir
 from vlmbench.rundir.records import now_iso
 from vlmbench.shards import Shard
-from vlmbench.worker import PARENT_PID_VARIABLE
 
 POLL_S = 0.2
 TERMINATE_GRACE_S = 10.0
@@ -54,6 +54,8 @@ class LocalExecutor(Executor):
 
     def _run_worker(self, job: PlannedJob, job_dir: Path, progress: ProgressSink, shard: Shard | None,
                     devices: tuple[str, ...]) -> Observation:
+        from vlmbench.worker import PARENT_PID_VARIABLE  # the worker module imports PIL: not for `validate`
+
         files = JobDir(job_dir).shard(shard)
         counter = LineCounter(files.predictions_file)
         # The worker arms its parent-death signal from this (worker._die_with_parent) and records it
@@ -82,7 +84,9 @@ class LocalExecutor(Executor):
                             process.wait(TERMINATE_GRACE_S)
                         except subprocess.TimeoutExpired:
                             kill_group(process.pid)
-                    time.sleep(POLL_S)
+                    # Waiting rather than sleeping: the job's end is seen the moment its worker exits.
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(POLL_S)
             finally:
                 # Whatever the worker left behind in its group (it ended, or this thread is unwinding)
                 # must not outlive the job.

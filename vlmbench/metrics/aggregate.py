@@ -52,7 +52,9 @@ CI_LEVEL = 0.95
 # size (block sums are i.i.d. like the samples): the cost stays resamples × blocks
 # however large the group, and with one sample per block it is the plain bootstrap.
 MAX_BOOTSTRAP_BLOCKS = 2000
-_CHUNK_ELEMENTS = 4_000_000  # resamples × blocks drawn at once: bounds memory at ~100 MB
+# Resamples × blocks drawn at once: bounds the draw's arrays at ~50 MB. Draws come from one stream in
+# order, so the size of a chunk changes no figure.
+_CHUNK_ELEMENTS = 1_000_000
 
 
 def resolve_aggregator(name: str) -> str:
@@ -101,6 +103,36 @@ def group_labels(scores: pd.DataFrame, aggregator: str) -> pd.Series:
     for part in parts[1:]:
         labels = labels + "/" + part
     return labels
+
+
+def _group_label(value: object) -> str:
+    text = str(value).strip()  # the same string object when there is nothing to strip
+    return text if text else UNKNOWN_GROUP
+
+
+def group_codes(scores: pd.DataFrame, aggregator: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each score row's group as an index into the sorted group labels: what ``pd.factorize(group_labels(
+    scores, aggregator), sort=True)`` gives, with each distinct value labelled once rather than each row."""
+    import pandas as pd
+
+    columns = group_columns(aggregator)
+    if not columns:
+        return np.zeros(len(scores), dtype=np.intp), np.array([OVERALL_GROUP], dtype=object)
+    key = np.zeros(len(scores), dtype=np.int64)
+    names: list[list[str]] = []
+    for column in columns:
+        codes, uniques = pd.factorize(scores[column].to_numpy(dtype=object), use_na_sentinel=True)
+        labels = [_group_label(value) for value in uniques] + [UNKNOWN_GROUP]  # a missing value (code -1): last
+        key = key * len(labels) + np.where(codes < 0, len(labels) - 1, codes)
+        names.append(labels)
+    combination, keys = pd.factorize(key)
+    parts = []
+    for labels in reversed(names):  # the last column is the key's lowest digit
+        keys, index = np.divmod(keys, len(labels))
+        parts.append(np.asarray(labels, dtype=object)[index])
+    combined = ["/".join(row) for row in zip(*reversed(parts))]
+    label_codes, groups = pd.factorize(np.asarray(combined, dtype=object), sort=True)
+    return label_codes[combination].astype(np.intp), np.asarray(groups, dtype=object)
 
 
 def bootstrap_ci(
@@ -234,7 +266,7 @@ def aggregate_scores(
     """
     import pandas as pd
 
-    codes, groups = pd.factorize(group_labels(scores, aggregator), sort=True)
+    codes, groups = group_codes(scores, aggregator)
     n_groups = len(groups)
     answered = (scores["answered"] if "answered" in scores else ~scores["error"]).to_numpy(dtype=bool)
     errors = np.bincount(codes, weights=scores["error"].to_numpy(dtype=float), minlength=n_groups)

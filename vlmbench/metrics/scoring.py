@@ -9,8 +9,9 @@ predicted yet (an interrupted job) lowers coverage too.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import attrgetter, is_not
@@ -21,10 +22,13 @@ import numpy as np
 from vlmbench.datasets.schema import Sample
 from vlmbench.metrics.aggregate import AGGREGATORS, group_columns, resolve_aggregator
 from vlmbench.metrics.registry import MetricError, MetricSpec, get_metric
+from vlmbench.rundir import PredictionRow
 from vlmbench.rundir.records import Prediction, ResultRow
 from vlmbench.suggest import suggest
 
 DEFAULT_AGGREGATORS = ["general", "by_doc_type"]
+JSONL_PIECE_LINES = 10_000  # scores.jsonl lines built at once: ~15 MB in flight, not the whole file's
+SCORE_SLICE = 50_000  # answers a metric scores at once
 _SAMPLE_FIELDS = {"id", "doc_class", "question_type", "split"}
 
 # question_type (as datasets spell it) → the metrics that suit its answers
@@ -102,21 +106,31 @@ class JobScores:
 
     rows: list[ResultRow]
     samples: list[Sample]
-    predictions: list[Prediction | None]  # aligned with samples; None: not predicted yet
+    predictions: list[Prediction | PredictionRow | None]  # aligned with samples; None: not predicted yet
     values: dict[str, np.ndarray]  # metric → one value per sample, NaN where not answered
 
     def jsonl(self) -> str:
-        """scores.jsonl: one :class:`SampleScore` line per predicted sample (null scores if it failed).
+        """scores.jsonl: one :class:`SampleScore` line per predicted sample (null scores if it failed)."""
+        return "".join(self.jsonl_pieces())
 
-        Built column by column with C-level ``map``/``join`` rather than a
-        model or an f-string per line: a million lines take about a second
-        and a half instead of ten.
+    def jsonl_pieces(self, lines: int = JSONL_PIECE_LINES) -> Iterator[str]:
+        """:meth:`jsonl` a slice of ``lines`` lines at a time, so that memory holds one slice, not the file.
+
+        Each slice is built column by column with C-level ``map``/``join``
+        rather than a model or an f-string per line: a million lines take
+        about a second and a half instead of ten.
         """
+        kept = np.flatnonzero(np.fromiter((p is not None for p in self.predictions), dtype=bool,
+                                          count=len(self.predictions)))
+        for begin in range(0, len(kept), lines):
+            yield self._lines(kept[begin:begin + lines])
+
+    def _lines(self, kept: np.ndarray) -> str:
         from json.encoder import encode_basestring  # JSON string literal, non-ASCII kept as is
 
-        kept = [i for i, prediction in enumerate(self.predictions) if prediction is not None]
-        samples = [self.samples[i] for i in kept]
-        predictions = [self.predictions[i] for i in kept]
+        rows = kept.tolist()
+        samples = [self.samples[i] for i in rows]
+        predictions = [self.predictions[i] for i in rows]
 
         def text(values: Iterable[str | None]) -> list[str]:
             return [encode_basestring(v) if v is not None else "null" for v in values]
@@ -141,14 +155,14 @@ class JobScores:
         text_out = "".join(map("".join, zip(*pieces)))
         # Valid JSON may hold U+2028/U+2029 raw, but str.splitlines() and some editors break lines there.
         for separator in ("\u2028", "\u2029"):
-            if separator in text_out:  # a scan, where a replace would copy 150 MB for nothing
+            if separator in text_out:  # a scan, where a replace would copy the slice for nothing
                 text_out = text_out.replace(separator, separator.encode("unicode_escape").decode())
         return text_out
 
 
 def score_job(
     samples: list[Sample],
-    predictions: list[Prediction],
+    predictions: Sequence[Prediction | PredictionRow],
     metrics: list[str],
     aggregators: list[str],
     *,
@@ -160,8 +174,11 @@ def score_job(
 ) -> JobScores:
     """Score the answered samples of a job, one row per (metric, aggregator, group).
 
-    ``samples`` are all the job's planned samples. A job with no prediction
-    at all has no rows (the jobs table says why). Empty ``metrics`` picks
+    ``samples`` are all the job's planned samples; a prediction of any other
+    sample is left out. ``predictions`` may be the light rows of
+    :meth:`JobDir.read_prediction_rows` (what `vlmbench evaluate` reads: a
+    tenth of the memory). A job with no prediction of its samples has no
+    rows (the jobs table says why). Empty ``metrics`` picks
     defaults from the samples' question types; empty ``aggregators`` means
     general + by_doc_type.
     """
@@ -189,18 +206,29 @@ def score_job(
     answered_samples = [samples[i] for i in picked]
     corpus = {}
     for spec in specs:
-        table[spec.name] = np.nan
-        table.loc[answered, spec.name] = spec.score_many(answers, answered_samples)
+        column = np.full(len(samples), np.nan)
+        column[picked] = _in_slices(spec.score_many, answers, answered_samples)
+        table[spec.name] = column
         if spec.corpus is not None:
-            stats = spec.corpus.stats(answers, answered_samples)
+            stats = _in_slices(spec.corpus.stats, answers, answered_samples)
             full = np.zeros((len(samples), stats.shape[1]))
             full[picked] = stats
             corpus[spec.name] = (spec.corpus, full)
 
-    rows = _result_rows(table, specs, aggregator_names, corpus, dict(
-        job_id=job_id, model_name=model_name, framework=framework, dataset=dataset, task=task))
+    rows = _result_rows(table, specs, aggregator_names, corpus, {
+        "job_id": job_id, "model_name": model_name, "framework": framework, "dataset": dataset, "task": task})
     values = {spec.name: table[spec.name].to_numpy() for spec in specs}
     return JobScores(rows=rows, samples=samples, predictions=found, values=values)
+
+
+def _in_slices(score: Callable[[Sequence[str], Sequence[Sample]], Any], answers: list[str],
+               samples: list[Sample]) -> np.ndarray:
+    """``score(answers, samples)`` a slice of SCORE_SLICE pairs at a time, joined: a metric's working
+    copies (normalised texts, token lists) are held for one slice, never for a million pairs at once.
+    Every metric scores each pair on its own, so slicing changes no value."""
+    parts = [np.asarray(score(answers[begin:begin + SCORE_SLICE], samples[begin:begin + SCORE_SLICE]), dtype=float)
+             for begin in range(0, max(len(answers), 1), SCORE_SLICE)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _result_rows(table: Any, specs: list[MetricSpec], aggregators: list[str], corpus: dict,
@@ -223,4 +251,4 @@ def _result_rows(table: Any, specs: list[MetricSpec], aggregators: list[str], co
 
 
 def _optional(value: float) -> float | None:
-    return None if value != value else float(value)  # NaN → None
+    return None if math.isnan(value) else float(value)

@@ -14,21 +14,6 @@ from vlmbench.datasets import loader as loader_module
 HEADER = "data_index;split;image_path;question;answer;doc_class;question_type"
 
 
-@pytest.fixture
-def parses(monkeypatch) -> list[Path]:
-    """Every real parse of an annotation file (the parse still runs: this only counts it)."""
-    calls: list[Path] = []
-    real = loader_module._parse
-
-    def counting(root, files, annotation_name):
-        calls.append(root / annotation_name)
-        return real(root, files, annotation_name)
-
-    monkeypatch.setattr(loader_module, "_parse", counting)
-    loader_module.clear_dataset_cache()
-    return calls
-
-
 def write_folder(root: Path, answers: list[str]) -> Path:
     (root / "img").mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (8, 8), "red").save(root / "img" / "a.png")

@@ -139,3 +139,19 @@ def test_ten_thousand_samples_five_metrics_aggregate_correctly():
     by_id = aggregate_scores(frame, metrics, "by_id")
     assert len(general) == 5 and len(by_doc) == 20 and len(by_id) == 50_000
     assert general["value"].tolist() == pytest.approx(frame.loc[~frame["error"], metrics].mean().tolist())
+
+
+def test_group_codes_are_the_factorized_labels_of_every_row():
+    """Labelling each distinct value once gives the groups and codes that labelling every row gives."""
+    from vlmbench.metrics.aggregate import group_codes, group_labels
+
+    rng = np.random.default_rng(3)
+    values = np.array([None, float("nan"), "", "  ", " a", "a", "a ", "b", "b/c", "ü", 3, "3", "x y"], dtype=object)
+    for _ in range(100):
+        n = int(rng.integers(1, 50))
+        frame = pd.DataFrame({"id": [f"s{i}" for i in range(n)], **{
+            column: rng.choice(values, n) for column in ("doc_class", "question_type", "lang")}})
+        for aggregator in ("general", "by_doc_type", "by_doc_question", "by_id", "by_lang"):
+            codes, groups = pd.factorize(group_labels(frame, aggregator), sort=True)
+            found_codes, found_groups = group_codes(frame, aggregator)
+            assert list(found_groups) == list(groups) and found_codes.tolist() == codes.tolist()

@@ -16,7 +16,7 @@ from vlmbench.rundir.records import Prediction, SampleScore
 def score_job(*args, **kwargs):
     return score_job_full(*args, **kwargs).rows
 
-META = dict(job_id="job1", model_name="tiny", framework="transformers", dataset="docs", task="fields")
+META = {"job_id": "job1", "model_name": "tiny", "framework": "transformers", "dataset": "docs", "task": "fields"}
 
 
 def samples() -> list[Sample]:
@@ -191,3 +191,26 @@ def test_per_sample_lines_keep_any_text_as_json():
                  .jsonl().splitlines()]
     assert record["id"] == 'q"1' and record["reference"] == 'счёт "№ 5"\n\\ end'
     assert record["answer"] == "\u2028 tab\there" and record["scores"]["cer"] > 0
+
+
+def test_scoring_in_slices_changes_no_value_no_interval_and_no_line(monkeypatch):
+    """Metrics scored a few pairs at a time, bootstrap draws in small chunks and scores.jsonl in small pieces
+    give what one pass over everything gives."""
+    from vlmbench.metrics import aggregate, scoring
+
+    words = ["invoice", "total", "счёт", "итого", "1 250,00", "Москва"]
+    many = [Sample(id=f"s{i}", question="?", answer=f"{words[i % 6]} {words[i * 7 % 6]}", doc_class=f"c{i % 3}",
+                   question_type="field") for i in range(300)]
+    predictions = [Prediction(id=s.id, prompt="p", answer=None if i % 17 == 0 else s.answer[: 3 + i % 9],
+                              error="boom" if i % 17 == 0 else None) for i, s in enumerate(many)]
+
+    def scored():
+        result = score_job_full(many, predictions, ["cer", "anls", "chrf"], ["general", "by_doc_type", "by_id"],
+                                **META)
+        return [row.model_dump_json() for row in result.rows], result.jsonl()  # as text: NaN == NaN there
+
+    whole = scored()
+    monkeypatch.setattr(scoring, "SCORE_SLICE", 7)
+    monkeypatch.setattr(scoring, "JSONL_PIECE_LINES", 11)
+    monkeypatch.setattr(aggregate, "_CHUNK_ELEMENTS", 5_000)
+    assert scored() == whole

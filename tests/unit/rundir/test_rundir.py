@@ -22,6 +22,7 @@ from vlmbench.rundir.records import (
     JobStatus,
     ModelRef,
     Prediction,
+    ReportInputs,
     ResultRow,
     RunJob,
     RunRecord,
@@ -68,9 +69,13 @@ def test_every_record_reads_back_as_written(tmp_path):
     metrics = JobMetrics(inputs="k", references_fingerprint="r", rows=[row])
     job.write_scores('{"id": "s0"}\n', metrics)
     assert job.read_metrics() == metrics and job.has_scores()
-    run.write_results_and_report([row], "# md", "<html></html>", key="k1")
+    run.write_results_and_report([row], "# md", "<html></html>", ReportInputs(key="k1"))
     assert run.read_results() == [row]
-    assert run.report_is_current("k1") and not run.report_is_current("k2")
+    assert run.read_report_inputs() == ReportInputs(key="k1")
+    run.write_report("# md2", "<html>2</html>")  # drawn without its inputs: none are claimed any more
+    assert run.read_report_inputs() is None
+    (tmp_path / rundir.REPORT_KEY).write_text("0123abcd")  # an older vlmbench's bare key: drawn again
+    assert run.read_report_inputs() is None
     assert [j.job_id for j in run.job_dirs()] == ["job-1"]
 
 
@@ -147,6 +152,9 @@ def test_shards_answers_are_read_with_the_job_s_until_merged_into_it(tmp_path):
     expected = [("a", "1"), ("b", "2")]
     assert [(p.id, p.answer) for p in job.read_predictions()] == expected
     assert [p.id for p in job.read_predictions(with_shards=False)] == ["a"]
+    # The light rows scoring reads are the same predictions, in the same order, less their prompts.
+    assert job.read_prediction_rows() == [(p.id, p.answer, p.error, p.latency_s) for p in job.read_predictions()]
+    assert [row.answered for row in job.read_prediction_rows()] == [True, True]
     signature = job.predictions_signature()
     assert [name for name, *_ in signature] == ["j", "1-of-2", "2-of-2"]
     second.write_status(JobStatus(state="running"))  # its worker still appends: left alone
@@ -243,7 +251,7 @@ def test_a_bad_job_file_is_a_job_spec_error_naming_it(tmp_path, text, said):
 #: common word, is left out: a report's context has a key of that name).
 RUN_FILE_NAMES = {rundir.RUN_RECORD, rundir.LOCK, rundir.RESULTS, rundir.REPORT_MD, rundir.REPORT_HTML,
                   rundir.REPORT_KEY, *rundir.SPEC_FILES, rundir.STATUS, rundir.PREDICTIONS, rundir.LOG,
-                  rundir.BATCH_SCRIPT, rundir.SCORES, rundir.METRICS}
+                  rundir.BATCH_SCRIPT, rundir.SCORES, rundir.METRICS, rundir.SAMPLES}
 #: Where the same name means another folder's file: a trained model's metrics, not a job's.
 ELSEWHERE = {("vlmbench/training/shipping.py", "metrics.json")}
 
