@@ -24,6 +24,7 @@ demo: install
 	$(PY) -m vlmbench run configs/demo.csv --out runs/demo --jobs 2
 
 test: install
+	./scripts/install-system-deps.sh --tests
 	$(PY) -m pytest
 
 bench: install

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# System packages vlmbench's demo and tests use: Tesseract with English and
-# Russian language data (the OCR baseline). Idempotent: installs only what is missing.
+# System packages vlmbench's demo uses: Tesseract with English and Russian
+# language data (the OCR baseline); with --tests also what only the tests use:
+# Chromium, in which a test opens the HTML report headless.
+# Idempotent: installs only what is missing.
 set -euo pipefail
 
 packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus)
+[ "${1:-}" = "--tests" ] && packages+=(chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

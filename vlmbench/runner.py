@@ -11,13 +11,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vlmbench import __version__
 from vlmbench.catalog import load_catalog
 from vlmbench.config import read_run_config
-from vlmbench.errors import ConfigError, Location, Problem
-from vlmbench.evaluate import RunScores, score_run
+from vlmbench.datasets.job_samples import planned_samples
+from vlmbench.errors import ConfigError, JobSpecError, Location, Problem
 from vlmbench.executors import get_executor
 from vlmbench.executors.local import release_job_dir
 from vlmbench.plan import Plan, PlannedJob, build_plan, check_run, images_of_rows
@@ -25,6 +25,9 @@ from vlmbench.progress import ProgressSink
 from vlmbench.rundir import JobDir, RunDir
 from vlmbench.rundir.records import HostInfo, JobStatus, RunJob, RunRecord, now_iso
 from vlmbench.runlock import RunLock
+
+if TYPE_CHECKING:  # scoring imports the report and its tables: `validate` has no use for them
+    from vlmbench.evaluate import RunScores
 
 
 @dataclass
@@ -43,6 +46,7 @@ class RunOptions:
     data_root: Path | None = None  # bare names in the run CSV are found here; else $VLMBENCH_DATA_ROOT
     shards: int | Literal["auto"] | None = None  # for rows without a shards cell; "auto": one per GPU
     container_runtime: str | None = None  # slurm: the worker in the job's image (docker, podman, apptainer, pyxis)
+    gpu_price: float | None = None  # per GPU-hour: the report's cost per 1,000 samples (else $VLMBENCH_GPU_PRICE)
 
 
 @dataclass
@@ -102,7 +106,8 @@ def _write_run_json(plan: Plan) -> RunRecord:
                    catalog_row=job.catalog_row.model_dump(mode="json"), image=job.spec.image,
                    image_digest=plan.image_digests.get(job.spec.image or ""), metrics=job.metrics,
                    aggregators=job.aggregators, n_samples=job.n_samples, selection=job.selection,
-                   dataset_root=str(job.dataset_root), shards=job.shards)
+                   dataset_root=str(job.dataset_root), shards=job.shards, prompt=job.spec.prompt,
+                   dataset=job.spec.dataset, generation=job.spec.generation)
             for job in plan.jobs
         ],
     )
@@ -111,22 +116,42 @@ def _write_run_json(plan: Plan) -> RunRecord:
 
 
 def _record_environments(plan: Plan, record: RunRecord) -> None:
-    """Add each job's environment versions to run.json as its worker found them (its image's, not ours)."""
+    """Add to run.json what each job's worker found where it ran: its environment's versions (its image's,
+    not ours) and the weights it loaded."""
     run_dir = RunDir(plan.run_dir)
     for entry in record.jobs:
-        entry.environment = run_dir.job(entry.job_id).read_status().environment
+        status = run_dir.job(entry.job_id).read_status()
+        entry.environment, entry.weights = status.environment, status.weights
     run_dir.write_record(record)
 
 
 def _prepare_job_dir(plan: Plan, job: PlannedJob, resume: bool) -> JobDir:
     job_dir = RunDir(plan.run_dir).job(job.job_id)
-    job_dir.create(job.spec, fresh=not resume and not job.run_row.only_evaluate_metrics)
+    fresh = not resume and not job.run_row.only_evaluate_metrics
+    if fresh or not _holds_spec(job_dir, job):  # a rerun leaves a job's files as they are
+        job_dir.create(job.spec, fresh=fresh)
     return job_dir
+
+
+def _holds_spec(job_dir: JobDir, job: PlannedJob) -> bool:
+    try:
+        return job_dir.read_spec() == job.spec
+    except JobSpecError:  # none yet, or not one this vlmbench reads: written anew
+        return False
 
 
 def _is_finished(job: PlannedJob, job_dir: JobDir) -> bool:
     status = job_dir.read_status()
     return status.state == "done" and status.n_samples == job.n_samples
+
+
+def samples_to_run(plan: Plan, resume: bool) -> dict[str, int]:
+    """Job id -> samples, of the jobs :func:`execute` will start (what the whole run's progress counts): a
+    job finished before is skipped on resume, and a row that only evaluates starts nothing."""
+    run_dir = RunDir(plan.run_dir)
+    return {job.job_id: job.n_samples for job in plan.jobs
+            if not job.run_row.only_evaluate_metrics
+            and not (resume and _is_finished(job, run_dir.job(job.job_id)))}
 
 
 def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = None,
@@ -142,6 +167,8 @@ def execute(plan: Plan, options: RunOptions, progress: ProgressSink | None = Non
 
 def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | None = None,
                     leave_running: Callable[[], bool] | None = None) -> RunOutcome:
+    from vlmbench.evaluate import score_run
+
     executor = get_executor(options.executor, options.timeout_s, options.container_runtime)
     for job in plan.jobs:  # a worker left by a killed run stops before its job is touched again
         release_job_dir(RunDir(plan.run_dir).job(job.job_id).path)
@@ -158,14 +185,18 @@ def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | No
         else:
             if not job_dir.has_status():
                 job_dir.write_status(JobStatus(state="pending", n_samples=job.n_samples))
+            # Its worker answers the samples parsed here rather than parse the annotation file again.
+            if (handed := planned_samples(job.dataset_root, job.spec.dataset)) is not None:
+                job_dir.write_samples(handed)
             to_run.append((job, job_dir.path))
     try:
-        statuses.update(executor.run_all(to_run, parallel=options.jobs, progress=progress,
-                                         leave_running=leave_running))
+        if to_run:  # every job done: no pool, no progress display, no worker
+            statuses.update(executor.run_all(to_run, parallel=options.jobs, progress=progress,
+                                             leave_running=leave_running))
     finally:
         # Even after Ctrl-C, what was predicted is scored and reported.
         _record_environments(plan, record)
-        scores = score_run(plan.run_dir)
+        scores = score_run(plan.run_dir, gpu_price=options.gpu_price)
     return RunOutcome(plan=plan, statuses=statuses, scores=scores)
 
 

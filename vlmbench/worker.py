@@ -9,6 +9,7 @@ sample ids already answered.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
@@ -21,24 +22,21 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from queue import Full, Queue
+from typing import NoReturn
 
 from PIL import Image
 
-from vlmbench.datasets import (
-    inputs_fingerprint,
-    load_dataset,
-    load_image,
-    references_fingerprint,
-    selected_samples,
-)
+from vlmbench.datasets import load_image, references_fingerprint
+from vlmbench.datasets.job_samples import job_samples
 from vlmbench.datasets.schema import Sample
-from vlmbench.environment import environment_versions
-from vlmbench.errors import DatasetError, VlmbenchError
+from vlmbench.environment import environment_versions, torch_gpu_names
+from vlmbench.errors import VlmbenchError
 from vlmbench.models.base import Request, VisionLanguageModel
 from vlmbench.registry import resolve_model_class
 from vlmbench.rundir import JobDir, read_spec
 from vlmbench.rundir.records import FailureClass, JobStatus, Prediction, now_iso
 from vlmbench.shards import Shard
+from vlmbench.weights_revision import loaded_weights
 
 STATUS_EVERY_S = 2.0
 PREFETCH_BATCHES = 2
@@ -140,23 +138,15 @@ class Worker:
                                 host=platform.node(), runner_pid=_parent_pid())
         #: What an unexpected exception fails the job of, by where it came from (see run_worker).
         self.failure_class: FailureClass = "infrastructure"
+        self.generate_s = 0.0  # time spent in the model's generate(): what tokens per second divide by
 
     def _write_status(self) -> None:
         self.files.write_status(self.status)
 
     def _pending_samples(self) -> list[Sample]:
-        ref = self.spec.dataset
-        dataset = load_dataset(Path(ref.path), name=ref.name)
-        samples = selected_samples(dataset.samples, ref)
-        if ref.inputs_fingerprint and inputs_fingerprint(samples, dataset.files) != ref.inputs_fingerprint:
-            raise DatasetError(
-                f"the dataset at {ref.path} is not the one this job was planned on: its selected samples' "
-                "ids, images, questions or classes differ",
-                hint="the folder changed after planning, or the worker sees another copy; "
-                     "run `vlmbench run` again",
-            )
+        # The samples the host handed over (parsed once per run), or the dataset read here when it handed none.
+        self.root, samples = job_samples(self.spec.dataset, self.job.read_samples())
         self.status.references_fingerprint = references_fingerprint(samples)  # the whole job's, shard or not
-        self.root = dataset.root
         if self.shard is not None:
             samples = self.shard.take(samples)
         wanted = {s.id for s in samples}
@@ -182,6 +172,18 @@ class Worker:
         self.status.model_load_s = round(time.perf_counter() - start, 3)
         return model
 
+    def _record_provenance(self, model: VisionLanguageModel) -> None:
+        """The weights the model was loaded from, and the GPUs it uses once it has put torch on CUDA."""
+        ref = self.spec.model
+        try:
+            self.status.weights = loaded_weights(model, ref.weights, ref.params.get("revision"))
+        except OSError as exc:  # a file of the folder unreadable: the answers still count, the record says less
+            print(f"the weights' revision is not recorded: {exc}", flush=True)
+        gpus = torch_gpu_names()
+        if gpus is not None and self.status.environment is not None:
+            self.status.environment = self.status.environment.model_copy(update={"gpus": gpus})
+        self._write_status()
+
     def _prompt(self, sample: Sample) -> str:
         # A multiple-choice sample's options reach the model as lettered lines.
         prompt = self.spec.prompt
@@ -198,8 +200,10 @@ class Worker:
             model = self._load_model()
             self.failure_class = "model-error"
             try:
-                self._predict(model, todo)
+                self._record_provenance(model)
+                self._timed_predict(model, todo)
             finally:
+                self._record_usage(model)
                 model.close()
             self.failure_class = "infrastructure"
         wall = time.perf_counter() - wall_start
@@ -224,6 +228,24 @@ class Worker:
         else:
             self.status.state, self.status.exit_code = "done", 0
 
+    def _record_usage(self, model: VisionLanguageModel) -> None:
+        """Tokens per second where the adapter counts the tokens it generates; the peak GPU memory."""
+        tokens = getattr(model, "tokens_generated", None)
+        if isinstance(tokens, int) and tokens > 0 and self.generate_s > 0:
+            self.status.output_tokens = tokens
+            self.status.tokens_per_s = round(tokens / self.generate_s, 2)
+        self.status.peak_gpu_memory_mb = peak_gpu_memory_mb()
+
+    def _timed_predict(self, model: VisionLanguageModel, todo: list[Sample]) -> None:
+        """:meth:`_predict`, with the prediction phase's seconds and rate in the status however it ends."""
+        start, done_before = time.perf_counter(), self.status.n_done
+        try:
+            self._predict(model, todo)
+        finally:
+            seconds, predicted = time.perf_counter() - start, self.status.n_done - done_before
+            self.status.predict_s = round(seconds, 3)
+            self.status.predict_samples_per_s = round(predicted / seconds, 3) if predicted and seconds > 0 else None
+
     def _predict(self, model: VisionLanguageModel, todo: list[Sample]) -> None:
         last_status = time.monotonic()
         with self.files.append_predictions() as out:
@@ -232,6 +254,7 @@ class Worker:
                 requests = [Request(prompt=self._prompt(sample), images=images, params=self.spec.generation,
                                     system_prompt=self.spec.prompt.system_prompt) for sample, images in ready]
                 answers, errors, seconds = _answer(model, requests) if requests else ([], [], 0.0)
+                self.generate_s += seconds
                 results = iter(zip(answers, errors, strict=True))
                 per_sample = seconds / max(len(requests), 1)
                 lines = []
@@ -247,6 +270,19 @@ class Worker:
                 if time.monotonic() - last_status > STATUS_EVERY_S:
                     self._write_status()
                     last_status = time.monotonic()
+
+
+def peak_gpu_memory_mb() -> float | None:
+    """The most GPU memory torch allocated at once, summed over its devices; None without CUDA in use.
+
+    Only a torch the model imported is asked (the worker never imports it for this), and only once
+    CUDA was initialised: a CPU model reports nothing rather than 0.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return None
+    peak = sum(torch.cuda.max_memory_allocated(device) for device in range(torch.cuda.device_count()))
+    return round(peak / 2**20, 1)
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
@@ -329,3 +365,37 @@ def run_worker(job_path: Path, shard: Shard | None = None) -> int:
     worker.status.finished_at = now_iso()
     worker._write_status()
     return worker.status.exit_code or 1
+
+
+def run_worker_and_exit(job_path: Path, shard: Shard | None = None) -> NoReturn:
+    """:func:`run_worker`, then the end of this process with its exit code, without the interpreter's teardown.
+
+    Tearing down an interpreter that loaded torch and a model frees every module and tensor one by one:
+    a second or more after the last prediction, during which the job is done on disk but its host still
+    waits. Nothing in it is needed once the final status is durable, so the process ends at once: the
+    status was written atomically and fsynced (write_atomic), its folder entry is synced here, the exit
+    handlers still run (atexit: logging, temporary folders a model made), and worker.log (stdout and
+    stderr) is flushed. An exception out of run_worker (a job file it cannot read, a bug) takes the
+    ordinary way out instead, so its message or traceback is printed as ever.
+    """
+    code = run_worker(job_path, shard)
+    _sync_folder(JobDir.of_spec_file(job_path).shard(shard).path)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing left to keep
+            stream.flush()
+    os._exit(code)
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder, so that the renames into it (the final status) survive a crash of the machine."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # no folder to sync (removed under the worker): its status was never going to be read
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # a file system that cannot sync folders (some network ones): the file itself was synced
+    finally:
+        os.close(descriptor)

@@ -10,18 +10,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from vlmbench.cli.console import console
 from vlmbench.cli.models import CatalogOption
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from vlmbench.runner import RunOptions
 
-ConfigArg = Annotated[Path, typer.Argument(help="Run CSV: one row per job.")]
-RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by `vlmbench run`.")]
+ConfigArg = Annotated[Path, typer.Argument(metavar="CONFIG", help="Run CSV: one row per job.")]
+RunDirArg = Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory written by `vlmbench run`.")]
 # How samples are chosen: the same options, read the same way, in `run` and `validate`.
-LimitOption = Annotated[int | None, typer.Option(min=1, help="The first N samples per job.")]
+LimitOption = Annotated[int | None, typer.Option(min=1, metavar="N", help="The first N samples per job.")]
 SampleOption = Annotated[str | None, typer.Option(
     metavar="N", help="A seeded random sample of N per job, stratified by doc_class, in dataset order "
                       "(with --limit: at most the smaller of the two).")]
@@ -82,6 +83,8 @@ def _stop_signals_as_ctrl_c() -> Iterator[None]:
 
 
 def _plan_table(plan) -> Table:
+    from rich.table import Table
+
     from vlmbench.executors import get_executor
     from vlmbench.rundir import RunDir
 
@@ -110,13 +113,18 @@ def _show_scores(scores) -> None:
                         "changed since its predictions were made; rescored, no model rerun")
 
 
-ExecutorOption = Annotated[str, typer.Option(help="local | docker | slurm")]
-OutOption = Annotated[Path | None, typer.Option(help="Run directory [default: runs/<config name>].")]
-GpusOption = Annotated[str | None, typer.Option(help="GPUs to use, e.g. 0,1.")]
+ExecutorOption = Annotated[str, typer.Option(
+    metavar="local|docker|slurm", help="Where each job's worker runs: a process here, a container, a Slurm job.")]
+OutOption = Annotated[Path | None, typer.Option(
+    metavar="DIR", help="The run directory.  [default: runs/NAME for CONFIG NAME.csv]")]
+GpusOption = Annotated[str | None, typer.Option(metavar="LIST", help="GPUs to use, e.g. 0,1.")]
 RuntimeOption = Annotated[str | None, typer.Option(
     metavar="RUNTIME", help="With --executor slurm: run each job's worker in its image on the node through "
                             "docker, podman, apptainer or pyxis [default: $VLMBENCH_CONTAINER_RUNTIME, else "
                             "none: the host's Python].")]
+GpuPriceOption = Annotated[float | None, typer.Option(
+    min=0.0, metavar="PRICE", help="What a GPU-hour costs (in your currency): the report shows the cost of 1,000 "
+                                   "samples per model [default: $VLMBENCH_GPU_PRICE, else no cost].")]
 ShardsOption = Annotated[str | None, typer.Option(
     metavar="N|auto", help="Split each job over N workers side by side, each on its own part of the samples "
                            "(and its own GPU); auto: one per GPU the job may use. A row's shards cell wins.")]
@@ -141,7 +149,7 @@ def run(
     config: ConfigArg,
     executor: ExecutorOption = "local",
     out: OutOption = None,
-    jobs: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 1,
+    jobs: Annotated[int, typer.Option(min=1, metavar="N", help="Jobs run at once.")] = 1,
     gpus: GpusOption = None,
     shards: ShardsOption = None,
     container_runtime: RuntimeOption = None,
@@ -149,23 +157,32 @@ def run(
     sample: SampleOption = None,
     seed: SeedOption = None,
     resume: Annotated[bool, typer.Option(help="Skip done jobs and answered samples.")] = True,
-    dry_run: Annotated[bool, typer.Option(help="Print the plan; start nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the plan (model → image → class, mounts, GPUs); start nothing.")] = False,
     timeout: Annotated[float | None, typer.Option(
-        min=1, help="Seconds a job may run before it is stopped.")] = None,
+        min=1, metavar="SECONDS", help="Seconds a job may run before it is stopped.")] = None,
     catalog: CatalogOption = None,
     max_error_rate: Annotated[float, typer.Option(
-        min=0.0, max=1.0,
+        min=0.0, max=1.0, metavar="SHARE",
         help="The share of a job's samples that may fail before the job counts as failed.")] = 0.5,
     data_root: DataRootOption = None,
+    gpu_price: GpuPriceOption = None,
 ) -> None:
-    """Plan jobs from the run CSV, run them, score, report."""
+    """Plan jobs from the run CSV, run them, score, report.
+
+    Exit code 0: every job done; 1: some job failed (the others still ran and were scored); 2: bad input
+    (nothing started).
+
+    Example: vlmbench run configs/demo.csv --out runs/demo --jobs 2 --limit 50
+    """
     from vlmbench.progress import RichRunProgress
     from vlmbench.rundir import RunDir
-    from vlmbench.runner import execute, validate
+    from vlmbench.runner import execute, samples_to_run, validate
 
     options = _options(executor, out, gpus, limit, sample, seed, catalog, shards, container_runtime, jobs=jobs,
                        resume=resume,
-                       timeout_s=timeout, max_error_rate=max_error_rate, data_root=data_root)
+                       timeout_s=timeout, max_error_rate=max_error_rate, data_root=data_root,
+                       gpu_price=gpu_price)
     plan = validate(config, options)
     if dry_run:
         console().print(_plan_table(plan))
@@ -178,7 +195,7 @@ def run(
         return left_running
 
     try:
-        with _stop_signals_as_ctrl_c(), RichRunProgress(console()) as progress:
+        with _stop_signals_as_ctrl_c(), RichRunProgress(console(), samples_to_run(plan, resume)) as progress:
             outcome = execute(plan, options, progress, leave_running=leave_running)
     except KeyboardInterrupt:
         if left_running:
@@ -218,7 +235,10 @@ def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out:
                      container_runtime: RuntimeOption = None, catalog: CatalogOption = None,
                      limit: LimitOption = None, sample: SampleOption = None, seed: SeedOption = None,
                      data_root: DataRootOption = None) -> None:
-    """Check a run CSV and everything it names, as `run` would, without running anything."""
+    """Check a run CSV and everything it names, as `run` would, without running anything.
+
+    Example: vlmbench validate configs/demo.csv --executor local
+    """
     from vlmbench.runner import validate
 
     # The very checks `run` makes before it starts (datasets, prompts, executor, images, GPUs):
@@ -231,7 +251,10 @@ def validate_command(config: ConfigArg, executor: ExecutorOption = "local", out:
 
 
 def evaluate(run_dir: RunDirArg) -> None:
-    """Recompute metrics from saved predictions; no model runs."""
+    """Recompute metrics from saved predictions; no model runs.
+
+    Example: vlmbench evaluate runs/demo
+    """
     from vlmbench.evaluate import score_run
     from vlmbench.runlock import hold_run_dir
 
@@ -240,19 +263,22 @@ def evaluate(run_dir: RunDirArg) -> None:
     _show_scores(scores)
 
 
-def report(run_dir: RunDirArg) -> None:
-    """Rebuild report.md and report.html from results.csv."""
+def report(run_dir: RunDirArg, gpu_price: GpuPriceOption = None) -> None:
+    """Rebuild report.md and report.html from results.csv.
+
+    Example: vlmbench report runs/demo
+    """
     from vlmbench.evaluate import rebuild_report
     from vlmbench.rundir import RunDir
     from vlmbench.runlock import hold_run_dir
 
     with hold_run_dir(run_dir, "vlmbench report"):
-        rebuild_report(run_dir)
+        rebuild_report(run_dir, gpu_price=gpu_price)
     console().print(f"report: {RunDir(run_dir).report_html}")
 
 
 def register(app: typer.Typer) -> None:
     app.command(name="run")(run)
-    app.command(name="validate")(validate_command)
+    app.command(name="validate", short_help="Check a run CSV and all it names; run nothing.")(validate_command)
     app.command(name="evaluate")(evaluate)
     app.command(name="report")(report)

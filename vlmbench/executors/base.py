@@ -27,7 +27,7 @@ import signal
 import threading
 import traceback
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -189,6 +189,11 @@ def _reset_to_pending(job_dir: Path) -> None:
     files.write_status(status)
 
 
+def _sum_known(values: Iterable[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
 def combine_shards(ends: Sequence[JobStatus], shards: Sequence[Shard]) -> JobStatus:
     """A sharded job's status from its shards' final ones: done when all are; else the first failure
     (or, with none, the first interruption) in shard order, said with its shard."""
@@ -203,7 +208,15 @@ def combine_shards(ends: Sequence[JobStatus], shards: Sequence[Shard]) -> JobSta
         model_load_s=max((end.model_load_s for end in ends if end.model_load_s is not None), default=None),
         wall_s=max((end.wall_s for end in ends if end.wall_s is not None), default=None),
         samples_per_s=round(sum(rates), 3) if rates else None,  # side by side: their rates add up
-        references_fingerprint=first.references_fingerprint, environment=first.environment)
+        predict_s=max((end.predict_s for end in ends if end.predict_s is not None), default=None),
+        predict_samples_per_s=_sum_known(end.predict_samples_per_s for end in ends),
+        references_fingerprint=first.references_fingerprint, environment=first.environment,
+        weights=next((end.weights for end in ends if end.weights is not None), None),
+        output_tokens=_sum_known(end.output_tokens for end in ends),  # type: ignore[arg-type]
+        tokens_per_s=_sum_known(end.tokens_per_s for end in ends),
+        # Shards on separate GPUs each hold their own: what one job needs is the largest of them.
+        peak_gpu_memory_mb=max((end.peak_gpu_memory_mb for end in ends if end.peak_gpu_memory_mb is not None),
+                               default=None))
     for state in ("failed", "interrupted"):
         for shard, end in zip(shards, ends, strict=True):
             if end.state == state:

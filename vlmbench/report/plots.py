@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import TYPE_CHECKING
 
 from vlmbench.report.caveats import NO_ANSWERS, WARN, coverage_mark, has_ci, is_number
+from vlmbench.report.cost import CostRow
 from vlmbench.report.schema import JobSummary
 from vlmbench.report.table import arrow
 from vlmbench.rundir.records import ResultRow
@@ -181,4 +183,58 @@ def latency_chart(jobs: list[JobSummary], labels: dict[str, str]) -> str | None:
     right.set_title(f"latency per sample, s{' (log)' if right.get_xscale() == 'log' else ''} ↓", loc="left", fontsize=11, color=INK, fontweight="bold")
     _style(left)
     _style(right)
+    return to_base64_png(figure)
+
+
+def quality_vs_throughput(rows: list[CostRow]) -> str | None:
+    """Per dataset, each job's headline score against its throughput (log), the Pareto front joined.
+
+    A job on the front is filled and named in bold: no other job on that
+    dataset is at least as fast and as good. Up is always better: the axis
+    of an error rate is turned over. Datasets with one job are left out.
+    """
+    placed = [r for r in rows if r.quality is not None and r.samples_per_s]
+    # A dataset with one job has nothing to weigh it against: the cost table says all there is.
+    datasets = [d for d in dict.fromkeys(r.dataset for r in placed) if sum(r.dataset == d for r in placed) > 1]
+    placed = [r for r in placed if r.dataset in datasets]
+    if not placed:
+        return None
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    columns = min(len(datasets), 2)
+    lines = math.ceil(len(datasets) / columns)
+    figure = _figure(5.2 * columns, 3.3 * lines)
+    axes = figure.subplots(lines, columns, squeeze=False).ravel()
+    for ax in axes[len(datasets):]:
+        ax.set_visible(False)
+    for ax, dataset in zip(axes, datasets):
+        own = [r for r in placed if r.dataset == dataset]
+        higher = own[0].higher_is_better
+        front = sorted((r for r in own if r.pareto), key=lambda r: r.samples_per_s or 0)
+        if len(front) > 1:
+            ax.plot([r.samples_per_s for r in front], [r.quality for r in front], color=PALETTE[0],
+                    linewidth=1.4, linestyle="--", zorder=2, label="Pareto front")
+        for r in own:
+            ax.scatter([r.samples_per_s], [r.quality], s=70, zorder=3, linewidths=1.6,
+                       color=PALETTE[0] if r.pareto else "white", edgecolors=PALETTE[0] if r.pareto else MUTED)
+            ax.annotate(r.model, (r.samples_per_s, r.quality), xytext=(7, 4), textcoords="offset points",
+                        fontsize=8, color=INK if r.pareto else MUTED, fontweight="bold" if r.pareto else "normal")
+        ax.set_xscale("log")
+        # Plain numbers at the decades only: minor labels (2×10², 3×10²...) crowd one another.
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        speeds = [r.samples_per_s for r in own if r.samples_per_s]
+        ax.set_xlim(min(speeds) / 2.5, max(speeds) * 4)  # room for the names to the right
+        values = [r.quality for r in own if r.quality is not None]
+        low, high = min(values), max(values)
+        pad = max((high - low) * 0.15, 0.05)
+        ax.set_ylim(low - pad, high + pad)
+        if not higher:
+            ax.invert_yaxis()
+        ax.set_xlabel("throughput, samples/s (log) →", fontsize=9, color=MUTED)
+        ax.set_ylabel(f"{own[0].metric} {arrow(higher)}", fontsize=9, color=MUTED)
+        ax.set_title(dataset, loc="left", fontsize=11, color=INK, fontweight="bold")
+        _style(ax, grid_axis="both")
+        ax.spines["left"].set_visible(True)
+        ax.spines["left"].set_color(GRID)
     return to_base64_png(figure)

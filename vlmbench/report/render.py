@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vlmbench.report.caveats import (
     NO_ANSWERS,
@@ -22,9 +22,14 @@ from vlmbench.report.caveats import (
     overlap_warnings,
     sampling_lines,
 )
+from vlmbench.report.cost import PRICE_VARIABLE, cost_rows, format_cost, format_memory
 from vlmbench.report.schema import JobSummary
 from vlmbench.report.table import arrow, error_headline, format_rate, format_score, format_seconds, score_grid
-from vlmbench.rundir.records import ResultRow
+from vlmbench.rundir.records import ResultRow, RunRecord
+
+if TYPE_CHECKING:
+    from vlmbench.report.cost import CostRow
+    from vlmbench.report.samples import JobSamples
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -182,11 +187,38 @@ def _job_rows(jobs: list[JobSummary], labels: dict[str, str]) -> list[dict[str, 
     return rows
 
 
+def _cost_table(rows: list[CostRow], price: float | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "model": r.model,
+            "dataset": r.dataset,
+            "answered": r.answered,
+            "rate": format_rate(r.samples_per_s),
+            "p50": format_seconds(r.p50_latency_s),
+            "p95": format_seconds(r.p95_latency_s),
+            "tokens": "–" if r.tokens_per_s is None else f"{r.tokens_per_s:,.1f}",
+            "memory": format_memory(r.peak_gpu_memory_mb),
+            "cost": format_cost(r.cost_per_1k, price),
+            "quality": "–" if r.quality is None else f"{r.quality:.3f}",
+            "metric": r.metric or "",
+            "arrow": arrow(r.higher_is_better) if r.metric else "",
+            "pareto": r.pareto,
+        }
+        for r in rows
+    ]
+
+
 def build_context(
-    results: list[ResultRow], jobs: list[JobSummary], title: str, charts: bool
+    results: list[ResultRow], jobs: list[JobSummary], title: str, charts: bool,
+    samples: list[JobSamples] | None = None, gpu_price: float | None = None,
 ) -> dict[str, Any]:
-    """Everything both templates show; ``charts=False`` skips matplotlib (for tests and tools)."""
+    """Everything both templates show; ``charts=False`` skips matplotlib (for tests and tools).
+
+    ``samples`` feed the sample browser (none without them); ``gpu_price``
+    (currency per GPU-hour) the cost per 1,000 samples.
+    """
     labels = model_labels(results, jobs)
+    costs = cost_rows(results, jobs, labels, gpu_price)
     metrics = list(dict.fromkeys(r.metric for r in results))
     context: dict[str, Any] = {
         "title": title,
@@ -218,7 +250,18 @@ def build_context(
         "bars": [],
         "heatmaps": [],
         "latency": None,
+        "cost": _cost_table(costs, gpu_price),
+        "gpu_price": None if gpu_price is None else f"{gpu_price:g}",
+        "price_variable": PRICE_VARIABLE,
+        "pareto": None,
+        "browsers": [],
+        "browser_limit": 0,
     }
+    if samples:
+        from vlmbench.report.samples import MAX_PER_DATASET, sample_browsers
+
+        context["browsers"] = sample_browsers(samples, results, labels)
+        context["browser_limit"] = MAX_PER_DATASET
     if charts:
         from vlmbench.report import plots
 
@@ -229,12 +272,15 @@ def build_context(
             if image := plots.doc_class_heatmap(results, metric, dataset, labels):
                 context["heatmaps"].append({"metric": f"{metric} on {dataset}", "image": image})
         context["latency"] = plots.latency_chart(jobs, labels)
+        context["pareto"] = plots.quality_vs_throughput(costs)
     return context
 
 
-def render_report(results: list[ResultRow], jobs: list[JobSummary], title: str) -> tuple[str, str]:
-    """report.md and report.html, as text (vlmbench.rundir.RunDir writes them)."""
+def _environment() -> Any:
     import jinja2
+
+    from vlmbench.compare import text as compare_text
+    from vlmbench.report.provenance import code_span, fence
 
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -244,7 +290,41 @@ def render_report(results: list[ResultRow], jobs: list[JobSummary], title: str) 
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the tests, not the reader
     )
-    environment.filters["md"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
-    context = build_context(results, jobs, title, charts=True)
-    return (environment.get_template("report.md.j2").render(context),
-            environment.get_template("report.html.j2").render(context))
+    environment.filters.update(
+        md=lambda text: str(text).replace("|", "\\|").replace("\n", " "),
+        oneline=lambda text: " ".join(str(text).split()),
+        fence=fence, code_span=code_span,
+        number=compare_text.number, interval=compare_text.interval, p_text=compare_text.p_text,
+        heading=compare_text.heading, verdict=compare_text.verdict, explanation=compare_text.explanation,
+    )
+    return environment
+
+
+def render_pair(name: str, context: dict[str, Any]) -> tuple[str, str]:
+    """``name``.md.j2 and ``name``.html.j2 rendered with ``context``: the report, or one of its sections alone."""
+    environment = _environment()
+    return (environment.get_template(f"{name}.md.j2").render(context),
+            environment.get_template(f"{name}.html.j2").render(context))
+
+
+def render_report(results: list[ResultRow], jobs: list[JobSummary], title: str,
+                  samples: list[JobSamples] | None = None, gpu_price: float | None = None,
+                  record: RunRecord | None = None) -> tuple[str, str]:
+    """report.md and report.html, as text (vlmbench.rundir.RunDir writes them).
+
+    With ``samples``, the paired comparison of the models their job folders hold comes before the jobs
+    table (vlmbench.compare); with the run's ``record`` (run.json), the provenance section ends the
+    report (vlmbench.report.provenance).
+    """
+    context = build_context(results, jobs, title, charts=True, samples=samples, gpu_price=gpu_price)
+    context["comparison"] = None
+    if samples:
+        from vlmbench.compare import jobs_comparison
+
+        context["comparison"] = jobs_comparison([job.files for job in samples])
+    context["provenance"] = None
+    if record is not None:
+        from vlmbench.report.provenance import provenance_context
+
+        context["provenance"] = provenance_context(record)
+    return render_pair("report", context)

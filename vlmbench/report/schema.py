@@ -23,10 +23,14 @@ class JobSummary(BaseModel):
     n_done: int
     n_errors: int
     wall_s: float | None = None
-    samples_per_s: float | None = None
+    samples_per_s: float | None = None  # the whole job's, model loading included
+    model_load_s: float | None = None
+    predict_samples_per_s: float | None = None  # the prediction phase's: the model's own speed
     mean_latency_s: float | None = None
     p50_latency_s: float | None = None
     p95_latency_s: float | None = None
+    tokens_per_s: float | None = None  # where the model counts its tokens (status.json)
+    peak_gpu_memory_mb: float | None = None  # where the worker used CUDA
     oom: bool = False
     error: str | None = None
     # How the job's samples were chosen, for a reader: "all 9,673", "first 100 of 9,673",
@@ -81,9 +85,13 @@ def summarize_job(
         n_errors=n_errors,
         wall_s=status.wall_s,
         samples_per_s=samples_per_s,
+        model_load_s=status.model_load_s,
+        predict_samples_per_s=status.predict_samples_per_s,
         mean_latency_s=sum(latencies) / len(latencies) if latencies else None,
         p50_latency_s=_percentile(latencies, 0.50) if latencies else None,
         p95_latency_s=_percentile(latencies, 0.95) if latencies else None,
+        tokens_per_s=status.tokens_per_s,
+        peak_gpu_memory_mb=status.peak_gpu_memory_mb,
         oom=status.oom,
         error=status.error,
     )

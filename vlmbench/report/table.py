@@ -220,16 +220,34 @@ def error_headline(job: JobSummary, limit: int = 160) -> str:
     return headline
 
 
+def _short_rate(rate: float | None) -> str:
+    """Three significant figures or so: two rates stacked in a narrow column."""
+    if rate is None or rate < 100:
+        return format_rate(rate)
+    return f"{rate:.0f}"
+
+
+def _samples_cell(job: JobSummary) -> Text:
+    """Samples answered of planned; below, in red, how many of them failed (nothing when none did)."""
+    cell = Text(f"{job.n_done}/{job.n_samples}")
+    if job.n_errors:
+        cell.append(f"\n{job.n_errors} failed", style="red")
+    return cell
+
+
 def jobs_table(jobs: list[JobSummary]) -> Table:
-    """One row per job: state (coloured), progress, errors, wall time, speed, and why it failed."""
+    """One row per job: state (coloured), progress and failed samples, model load and wall time, speed
+    while predicting and over the whole job, latency, and why it failed."""
     show_framework = len({j.framework for j in jobs}) > 1
-    table = Table(title="Jobs", header_style="bold")
+    table = Table(title="Jobs", header_style="bold",
+                  caption="samples/s while predicting, and (over the whole job, loading included)")
     # One folding "job" column (model, dataset, id, then the error on its own
     # line) keeps names readable in an 80-column terminal, where separate
-    # columns would be squeezed to nothing.
+    # columns would be squeezed to nothing; for the same reason failed samples
+    # and the whole job's rate sit under the figure they qualify.
     table.add_column("job", overflow="fold", min_width=16)
     table.add_column("state", no_wrap=True)
-    for column in ("samples", "errors", "wall", "samples/s", "latency"):
+    for column in ("samples", "load", "wall", "samples/s", "latency"):
         table.add_column(column, justify="right", no_wrap=True)
     for job in jobs:
         error = error_headline(job)
@@ -243,10 +261,11 @@ def jobs_table(jobs: list[JobSummary]) -> Table:
         table.add_row(
             name,
             Text(job.state, style=STATE_STYLES.get(job.state, "")),
-            Text(f"{job.n_done}/{job.n_samples}"),
-            Text(str(job.n_errors), style="red" if job.n_errors else "dim"),
+            _samples_cell(job),
+            Text(format_seconds(job.model_load_s)),
             Text(format_seconds(job.wall_s)),
-            Text(format_rate(job.samples_per_s)),
+            Text.assemble(_short_rate(job.predict_samples_per_s), "\n",
+                          (f"({_short_rate(job.samples_per_s)})", "dim")),
             Text(format_seconds(job.mean_latency_s)),
         )
     return table

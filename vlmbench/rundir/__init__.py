@@ -5,7 +5,8 @@
       run.lock               who runs here now (vlmbench.runlock writes it through its locked descriptor)
       results.csv            ResultRow per job, metric, aggregator and group
       report.md, report.html
-      .report-inputs         what the report was drawn from: a rerun with nothing new skips redrawing it
+      .report-inputs         ReportInputs: the key of what results.csv and the report were drawn from, and
+                             the jobs table; a rerun with nothing new prints that and redraws nothing
       <format>/              what `vlmbench export` writes, unless told elsewhere
       slurm-arrays/<n>/      one Slurm job array (slurm executor): array.sh picks task i's batch script,
                              tasks.json (SlurmArrayTasks) says which folder that is, and <i>.log links
@@ -13,6 +14,8 @@
       jobs/<job id>/
         job.json             JobSpec: the planned job, with the host's paths
         container-job.json   JobSpec: the same job with the paths its container sees (docker executor)
+        samples.json         JobSamples: the job's selected samples as the host parsed them, so that its
+                             worker does not parse the annotation file again
         status.json          JobStatus: where the job stands, rewritten whole at each step
         predictions.jsonl    a Prediction per line, appended by the worker
         worker.log           the worker's output and the host's notes about the job
@@ -38,8 +41,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -49,11 +54,14 @@ from vlmbench.rundir.records import (
     JOB_SCHEMA_VERSION,
     RUN_SCHEMA_VERSION,
     JobMetrics,
+    JobSamples,
     JobSpec,
     JobStatus,
     Prediction,
+    ReportInputs,
     ResultRow,
     RunRecord,
+    SampleScore,
     SlurmArrayTasks,
     now_iso,
 )
@@ -70,6 +78,7 @@ REPORT_KEY = ".report-inputs"
 
 JOB_SPEC = "job.json"
 CONTAINER_JOB_SPEC = "container-job.json"
+SAMPLES = "samples.json"
 STATUS = "status.json"
 PREDICTIONS = "predictions.jsonl"
 LOG = "worker.log"
@@ -82,6 +91,38 @@ ARRAY_SCRIPT = "array.sh"
 ARRAY_TASKS = "tasks.json"
 #: The files a worker is started with: `vlmbench worker <one of these>`.
 SPEC_FILES = (JOB_SPEC, CONTAINER_JOB_SPEC)
+
+
+class PredictionRow(NamedTuple):
+    """A prediction without its prompt: the fields scores and the jobs table are computed from."""
+
+    id: str
+    answer: str | None
+    error: str | None
+    latency_s: float
+
+    @classmethod
+    def of(cls, prediction: Prediction) -> PredictionRow:
+        return cls(prediction.id, prediction.answer, prediction.error, prediction.latency_s)
+
+    @property
+    def answered(self) -> bool:
+        return self.error is None and self.answer is not None
+
+
+def _write_atomic_pieces(path: Path, pieces: Iterable[str]) -> None:
+    """:func:`write_atomic` for text that comes in pieces: each written as it comes, renamed over at the end."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.writelines(pieces)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # as write_atomic: others read run files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _reason(exc: ValidationError) -> str:
@@ -166,6 +207,10 @@ class JobDir:
         return self.path / CONTAINER_JOB_SPEC
 
     @property
+    def samples_file(self) -> Path:
+        return self.path / SAMPLES
+
+    @property
     def status_file(self) -> Path:
         return self.path / STATUS
 
@@ -237,6 +282,19 @@ class JobDir:
         write_atomic(self.container_spec_file, spec.model_dump_json(indent=2))
         return self.container_spec_file
 
+    # --- samples.json ---
+
+    def write_samples(self, samples: JobSamples) -> None:
+        write_atomic(self.samples_file, samples.model_dump_json())
+
+    def read_samples(self) -> JobSamples | None:
+        """The samples the host handed this job; None when it handed none (a hand-written job, an older
+        host) or the file does not parse, in which case the worker reads the dataset itself."""
+        try:
+            return JobSamples.model_validate_json(self.samples_file.read_bytes())
+        except (OSError, ValidationError):
+            return None
+
     # --- status.json ---
 
     def has_status(self) -> bool:
@@ -278,7 +336,7 @@ class JobDir:
             files._read_lines(latest)
         return list(latest.values())
 
-    def _read_lines(self, latest: dict[str, Prediction]) -> None:
+    def _read_lines(self, latest: dict[str, Any], keep: Callable[[Prediction], Any] = lambda p: p) -> None:
         try:
             handle = self.predictions_file.open("rb")
         except FileNotFoundError:
@@ -294,7 +352,7 @@ class JobDir:
                                       location=Location(self.predictions_file, number),
                                       hint="the file was edited or written by another tool; remove the "
                                            "line to predict that sample again") from None
-                latest[prediction.id] = prediction
+                latest[prediction.id] = keep(prediction)
 
     def rewrite_predictions(self, kept: list[Prediction]) -> None:
         """Replace the file by ``kept``, one whole line each (no torn tail for appends to follow)."""
@@ -303,6 +361,18 @@ class JobDir:
     def append_predictions(self) -> IO[str]:
         """The file opened for the worker's appends, one line per answered sample."""
         return self.predictions_file.open("a", encoding="utf-8")
+
+    def read_prediction_rows(self) -> list[PredictionRow]:
+        """:meth:`read_predictions` as light rows without the prompts: what scoring and the jobs table use.
+
+        Each line is still validated as a :class:`Prediction`; only the row is
+        kept, a tenth of the memory of the record, so a million fit in a few
+        hundred MB.
+        """
+        latest: dict[str, PredictionRow] = {}
+        for files in [self, *self.shard_dirs()]:
+            files._read_lines(latest, PredictionRow.of)
+        return list(latest.values())
 
     def predictions_signature(self) -> list[tuple[str, int, int]]:
         """Sizes and modification times (shards' too): what stands for the predictions in a cache key."""
@@ -357,10 +427,34 @@ class JobDir:
     def has_scores(self) -> bool:
         return self.scores_file.exists()
 
-    def write_scores(self, jsonl: str, metrics: JobMetrics) -> None:
-        """scores.jsonl first, then metrics.json: a metrics.json is only ever beside its own scores."""
-        write_atomic(self.scores_file, jsonl)
+    def write_scores(self, jsonl: str | Iterable[str], metrics: JobMetrics) -> None:
+        """scores.jsonl first, then metrics.json: a metrics.json is only ever beside its own scores.
+
+        ``jsonl`` may come in pieces (whole lines each), written as they come: a
+        million lines never need to be one string in memory.
+        """
+        if isinstance(jsonl, str):
+            write_atomic(self.scores_file, jsonl)
+        else:
+            _write_atomic_pieces(self.scores_file, jsonl)
         write_atomic(self.metrics_file, metrics.model_dump_json(indent=1))
+
+    def read_scores(self) -> list[SampleScore]:
+        """Each scored sample's line of scores.jsonl (none before the job was scored)."""
+        try:
+            handle = self.scores_file.open("rb")
+        except FileNotFoundError:
+            return []
+        scores = []
+        with handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    scores.append(SampleScore.model_validate_json(line))
+                except ValidationError as exc:
+                    raise RunDirError(f"not a sample's scores: {_reason(exc)}",
+                                      location=Location(self.scores_file, number),
+                                      hint="`vlmbench evaluate` writes the file again") from None
+        return scores
 
 
 class SlurmArrayDir:
@@ -510,25 +604,30 @@ class RunDir:
     def read_results(self) -> list[ResultRow]:
         return read_results_csv(self.results_file)
 
-    def report_is_current(self, key: str) -> bool:
-        """Whether report.html was drawn from inputs whose digest is ``key``."""
+    def read_report_inputs(self) -> ReportInputs | None:
+        """What results.csv and the report were last drawn from; None when they are not all there (or the
+        record is from another vlmbench): then they are drawn again."""
+        if not all(path.exists() for path in (self.results_file, self.report_md, self.report_html)):
+            return None
         try:
-            drawn = (self.root / REPORT_KEY).read_text(encoding="utf-8")
-        except OSError:
-            return False
-        return drawn == key and self.report_html.exists()
+            return ReportInputs.model_validate_json((self.root / REPORT_KEY).read_bytes())
+        except (OSError, ValidationError):
+            return None
 
     def write_results_and_report(self, results: list[ResultRow], markdown: str, html: str,
-                                 key: str | None = None) -> None:
-        """results.csv, report.md and report.html, then the key they were drawn from (if given)."""
+                                 inputs: ReportInputs | None = None) -> None:
+        """results.csv, report.md and report.html, then what they were drawn from (if given)."""
+        (self.root / REPORT_KEY).unlink(missing_ok=True)  # a kill in between must not leave an old key
         write_results_csv(self.results_file, results)
-        self.write_report(markdown, html, key)
+        self.write_report(markdown, html, inputs)
 
-    def write_report(self, markdown: str, html: str, key: str | None = None) -> None:
+    def write_report(self, markdown: str, html: str, inputs: ReportInputs | None = None) -> None:
+        """report.md and report.html; without ``inputs`` any recorded ones go, since they no longer hold."""
+        (self.root / REPORT_KEY).unlink(missing_ok=True)
         write_atomic(self.report_md, markdown)
         write_atomic(self.report_html, html)
-        if key is not None:
-            write_atomic(self.root / REPORT_KEY, key)
+        if inputs is not None:
+            write_atomic(self.root / REPORT_KEY, inputs.model_dump_json())
 
 
-__all__ = ["JobDir", "RunDir", "RunDirError", "SlurmArrayDir", "read_spec"]
+__all__ = ["JobDir", "PredictionRow", "RunDir", "RunDirError", "SlurmArrayDir", "read_spec"]

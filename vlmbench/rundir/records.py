@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from vlmbench.datasets.schema import Sample
 from vlmbench.environment import EnvironmentVersions
 from vlmbench.models.base import GenerationParams
 
@@ -141,8 +142,36 @@ class Prediction(BaseModel):
         return self.error is None and self.answer is not None
 
 
+class JobSamples(BaseModel):
+    """samples.json: the job's selected samples as the host read them when it planned the job.
+
+    The worker answers these rather than parse the annotation file again (once per run, not once per
+    process); it still checks, against the job's inputs fingerprint, that the images it sees are the ones
+    planned. ``inputs_fingerprint`` ties the file to the job it was written for.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    inputs_fingerprint: str
+    samples: list[Sample]
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class WeightsRevision(BaseModel):
+    """Which weights a worker loaded, as vlmbench.weights_revision finds them once the model is up."""
+
+    weights: str | None = None  # as the catalog row names them: a repo id or a path
+    path: str  # the folder the worker loaded them from, as the worker sees it
+    # When that folder is a snapshot in a Hugging Face cache (models--owner--name/snapshots/<commit>).
+    repo_id: str | None = None
+    commit: str | None = None
+    content_hash: str  # hex sha256 of the folder's listing and sampled bytes (vlmbench.weights_revision)
+    hash_method: str  # the recipe's name and version, so that a recomputation knows which one to use
+    n_files: int
+    total_bytes: int
 
 
 class JobStatus(BaseModel):
@@ -161,13 +190,20 @@ class JobStatus(BaseModel):
     finished_at: str | None = None
     model_load_s: float | None = None
     wall_s: float | None = None
-    samples_per_s: float | None = None
+    samples_per_s: float | None = None  # the whole worker's: samples answered over wall_s, model loading included
+    # The prediction phase alone (first batch to last, model loading left out) and its rate: the model's speed,
+    # which samples_per_s understates by the fixed costs around it. None in older status files.
+    predict_s: float | None = None
+    predict_samples_per_s: float | None = None
     # The references (answers, metadata) of the job's samples when the worker ran:
     # compared by datasets.references_changed to say a label fix came after the predictions.
     references_fingerprint: str | None = None
     # The versions in the worker's own environment (its image's), which decide the answers as much as the
     # model does; read where the worker runs, since each image pins its own.
     environment: EnvironmentVersions | None = None
+    # The weights the model was loaded from (None before it loaded, for a model without local weights
+    # such as a remote API, and in older status files).
+    weights: WeightsRevision | None = None
     # Who runs the job, as the worker sees itself: its pid and host name, and the pid of the
     # `vlmbench run` that started it when that is a local parent (None in a container or on Slurm).
     # A rerun reads them to tell a job whose owner died from one still being run (see
@@ -176,6 +212,12 @@ class JobStatus(BaseModel):
     worker_pid: int | None = None
     host: str | None = None
     runner_pid: int | None = None
+    # What generating cost, where it is known (None otherwise, and in older status files): the new tokens
+    # an adapter that counts them (the transformers one) generated in this worker's run, their rate over
+    # the seconds spent in generate(), and the peak GPU memory torch allocated on all its devices.
+    output_tokens: int | None = None
+    tokens_per_s: float | None = None
+    peak_gpu_memory_mb: float | None = None
 
 
 # --- scores: a job's metrics.json and scores.jsonl, the run's results.csv --------------------------------
@@ -236,6 +278,14 @@ class JobMetrics(BaseModel):
     rows: list[ResultRow]
 
 
+class ReportInputs(BaseModel):
+    """.report-inputs: the digest of what results.csv and the report were drawn from, and the jobs table
+    drawn with them, so that a rerun with nothing new prints it without reading any predictions."""
+
+    key: str
+    jobs: list[dict[str, Any]] = []  # vlmbench.report.JobSummary, validated there (it imports this module)
+
+
 # --- run.json ----------------------------------------------------------------------------------------
 
 
@@ -275,6 +325,14 @@ class RunJob(BaseModel):
     shards: int = Field(default=1, ge=1)  # workers the job was split over (vlmbench.shards)
     # The versions in the job's worker environment, added when its worker has reported them.
     environment: EnvironmentVersions | None = None
+    # Provenance, all optional so that run.json files from before them still read. From the plan: the
+    # prompt, the dataset with how its samples were chosen (filters, limit, seeded sample) and the
+    # fingerprints to check a folder against, the decoding settings. From the worker, once it has
+    # loaded the model: the weights it loaded.
+    prompt: PromptSpec | None = None
+    dataset: DatasetRef | None = None
+    generation: GenerationParams | None = None
+    weights: WeightsRevision | None = None
 
 
 class RunRecord(BaseModel):

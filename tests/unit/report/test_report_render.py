@@ -62,8 +62,8 @@ def test_report_files_with_tables_and_charts(tmp_path, run):
     assert html.count("<table") >= 2  # scores and jobs
     assert "anls <span" in html and "cer <span" in html
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    # a bar chart and a heatmap per metric, and the latency chart
-    assert len(images) == 5
+    # a bar chart and a heatmap per metric, the latency chart and quality against throughput
+    assert len(images) == 6
     assert all(base64.b64decode(image)[:8] == b"\x89PNG\r\n\x1a\n" for image in images)
     assert "<link" not in html and "<script src" not in html  # self-contained
 
