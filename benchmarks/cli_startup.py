@@ -40,9 +40,17 @@ def vlmbench_command() -> tuple[str, ...]:
     return (str(script),) if script.exists() else (sys.executable, "-m", "vlmbench")
 
 
+def user_environment(source: Path | None = None) -> dict[str, str]:
+    """This environment as a user's shell has it: Python keeps its bytecode cache. (A shell that sets
+    PYTHONDONTWRITEBYTECODE, as this machine's does, makes every command compile vlmbench's modules again.)"""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    if source:  # a source tree on PYTHONPATH is found before the installed (editable) vlmbench
+        env["PYTHONPATH"] = str(source)
+    return env
+
+
 def seconds(command: tuple[str, ...], source: Path | None = None) -> float:
-    # A source tree on PYTHONPATH is found before the installed (editable) vlmbench.
-    env = {**os.environ, "PYTHONPATH": str(source)} if source else None
+    env = user_environment(source)
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO, env=env)
     elapsed = time.perf_counter() - start
@@ -66,7 +74,7 @@ def main() -> None:
     sides = ["floor", *(["baseline"] if args.baseline else []), "vlmbench"]
     print(f"{'command':<14}" + "".join(f"{side:>22}" for side in sides) + f"{'excess':>8}{'ratio':>7}{'target':>7}")
     for label, arguments, target in COMMANDS:
-        seconds(base + arguments)  # warm the file cache before timing
+        seconds(base + arguments)  # warm the file and bytecode caches before timing
         if args.baseline:
             seconds(base + arguments, args.baseline)
         times: dict[str, list[float]] = {side: [] for side in sides}

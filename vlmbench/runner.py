@@ -25,6 +25,7 @@ from vlmbench.progress import ProgressSink
 from vlmbench.rundir import JobDir, RunDir
 from vlmbench.rundir.records import HostInfo, JobStatus, RunJob, RunRecord, now_iso
 from vlmbench.runlock import RunLock
+from vlmbench.warmup import ScoringWarmup
 
 if TYPE_CHECKING:  # scoring imports the report and its tables: `validate` has no use for them
     from vlmbench.evaluate import RunScores
@@ -189,13 +190,16 @@ def _execute_locked(plan: Plan, options: RunOptions, progress: ProgressSink | No
             if (handed := planned_samples(job.dataset_root, job.spec.dataset)) is not None:
                 job_dir.write_samples(handed)
             to_run.append((job, job_dir.path))
+    warmup = ScoringWarmup()
     try:
         if to_run:  # every job done: no pool, no progress display, no worker
+            warmup.start()  # the scoring's imports, while the workers run
             statuses.update(executor.run_all(to_run, parallel=options.jobs, progress=progress,
                                              leave_running=leave_running))
     finally:
         # Even after Ctrl-C, what was predicted is scored and reported.
         _record_environments(plan, record)
+        warmup.join()
         scores = score_run(plan.run_dir, gpu_price=options.gpu_price)
     return RunOutcome(plan=plan, statuses=statuses, scores=scores)
 

@@ -43,6 +43,15 @@ def _style(ax, grid_axis: str = "x") -> None:
     ax.set_axisbelow(True)
 
 
+def warm_fonts() -> None:
+    """Draw a tiny chart with text and throw it away: loads matplotlib and the fonts every chart needs."""
+    figure = _figure(1, 1)
+    ax = figure.add_subplot()
+    ax.set_title("0.0", fontsize=9, fontweight="bold")
+    ax.text(0.5, 0.5, "0", fontsize=9)
+    figure.canvas.draw()
+
+
 def to_base64_png(figure: Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", facecolor="white")
