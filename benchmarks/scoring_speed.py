@@ -49,7 +49,7 @@ def iter_pairs(n: int, seed: int = 0) -> Iterator[tuple[Sample, Prediction]]:
     rng = random.Random(seed)
     for i in range(n):
         reference = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
-        sample = Sample.model_construct(id=f"s{i}", question="?", answer=reference, images=[], choices=[],
+        sample = Sample(id=f"s{i}", question="?", answer=reference, images=[], choices=[],
                                         split=None, doc_class=CLASSES[i % len(CLASSES)],
                                         question_type="field", metadata={})
         failed = rng.random() < 0.01

@@ -90,7 +90,7 @@ def _cached_metrics(files: JobDir, inputs: _JobInputs) -> JobMetrics | None:
 
 
 def _score_job(files: JobDir, job: RunJob, spec: JobSpec, inputs: _JobInputs,
-               predictions: list[PredictionRow]) -> JobMetrics:
+               predictions: dict[str, PredictionRow]) -> JobMetrics:
     """The job scored afresh; scores.jsonl is written a slice of lines at a time."""
     from vlmbench.metrics import score_job  # numpy, pandas and the metrics load only when a job is scored
 
@@ -105,7 +105,7 @@ def _meta_key(spec: JobSpec) -> list:
     return list(_job_meta(spec).values())
 
 
-def _summary(spec: JobSpec, status: JobStatus, predictions: list[PredictionRow], dataset: Dataset) -> JobSummary:
+def _summary(spec: JobSpec, status: JobStatus, predictions: dict[str, PredictionRow], dataset: Dataset) -> JobSummary:
     summary = summarize_job(status=status, predictions=predictions, **_job_meta(spec))
     summary.selection = describe_selection(dataset.samples, spec.dataset)
     return summary

@@ -60,10 +60,10 @@ def _sample_table(samples: list[Sample]) -> AnnotationTable:
     rows = []
     for s in samples:
         # Several images and lists are written as VLMHyperBench writes lists: Python literals.
-        image_path = s.images[0] if len(s.images) == 1 else str(s.images) if s.images else ""
+        image_path = s.images[0] if len(s.images) == 1 else str(list(s.images)) if s.images else ""
         cells = [s.id, s.split or "", image_path, s.question, s.answer, s.doc_class or "",
                  s.question_type or "", _text(s.metadata.get("answer_bbox"))]
-        cells += [str(s.choices)] if with_choices else []
+        cells += [str(list(s.choices))] if with_choices else []
         rows.append(cells + [_text(s.metadata.get(key)) for key in extra])
     return AnnotationTable(columns, rows)
 

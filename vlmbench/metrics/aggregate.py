@@ -112,27 +112,50 @@ def _group_label(value: object) -> str:
 
 def group_codes(scores: pd.DataFrame, aggregator: str) -> tuple[np.ndarray, np.ndarray]:
     """Each score row's group as an index into the sorted group labels: what ``pd.factorize(group_labels(
-    scores, aggregator), sort=True)`` gives, with each distinct value labelled once rather than each row."""
+    scores, aggregator), sort=True)`` gives, with each distinct value labelled once rather than each row.
+
+    Built without pandas' factorize, whose hash table is sized to the whole column: a million rows hold
+    over 100 MB for a moment, where the few distinct values of a group column need a dict.
+    """
     import pandas as pd
 
     columns = group_columns(aggregator)
     if not columns:
         return np.zeros(len(scores), dtype=np.intp), np.array([OVERALL_GROUP], dtype=object)
-    key = np.zeros(len(scores), dtype=np.int64)
+    key: np.ndarray | None = None
     names: list[list[str]] = []
     for column in columns:
-        codes, uniques = pd.factorize(scores[column].to_numpy(dtype=object), use_na_sentinel=True)
-        labels = [_group_label(value) for value in uniques] + [UNKNOWN_GROUP]  # a missing value (code -1): last
-        key = key * len(labels) + np.where(codes < 0, len(labels) - 1, codes)
+        values = scores[column].to_numpy(dtype=object)
+        if (missing := pd.isna(values)).any():
+            values = np.where(missing, _MISSING, values)  # None and NaN alike: one value, labelled unknown
+        seen: dict[object, int] = {}
+        codes = np.fromiter((seen.setdefault(value, len(seen)) for value in values), dtype=np.int64,
+                            count=len(values))
+        labels = [UNKNOWN_GROUP if value is _MISSING else _group_label(value) for value in seen]
+        key = codes if key is None else key * len(labels) + codes
         names.append(labels)
-    combination, keys = pd.factorize(key)
+    combination, keys = _dense(key)
     parts = []
     for labels in reversed(names):  # the last column is the key's lowest digit
         keys, index = np.divmod(keys, len(labels))
         parts.append(np.asarray(labels, dtype=object)[index])
-    combined = ["/".join(row) for row in zip(*reversed(parts))]
+    combined = ["/".join(row) for row in zip(*reversed(parts))]  # one per combination present
     label_codes, groups = pd.factorize(np.asarray(combined, dtype=object), sort=True)
-    return label_codes[combination].astype(np.intp), np.asarray(groups, dtype=object)
+    return label_codes[combination].astype(np.intp, copy=False), np.asarray(groups, dtype=object)
+
+
+_MISSING = object()
+
+
+def _dense(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``key`` (non-negative) as codes 0..k-1 of its distinct values, and those values in code order."""
+    if len(key) and key.max() < 4 * len(key):  # a key per combination of few values: one count each
+        present = np.flatnonzero(np.bincount(key))
+        code_of = np.zeros(int(key.max()) + 1, dtype=np.intp)
+        code_of[present] = np.arange(len(present))
+        return code_of[key], present
+    present, codes = np.unique(key, return_inverse=True)
+    return codes.astype(np.intp, copy=False), present
 
 
 def bootstrap_ci(
@@ -161,9 +184,13 @@ def _blocks(codes: np.ndarray, n_groups: int, seed: int) -> tuple[np.ndarray, np
     first = np.concatenate([[0], np.cumsum(n_blocks)[:-1]])
     order = np.lexsort((np.random.default_rng(seed + 1).random(len(codes)), codes))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    rank = np.empty(len(codes), dtype=np.intp)
-    rank[order] = np.arange(len(codes)) - np.repeat(starts, sizes)
-    block = first[codes] + rank % np.maximum(n_blocks[codes], 1)
+    # Each sample's rank within its group, then its block; in place, so that a million samples hold two
+    # arrays of their length at a time rather than six.
+    block = np.empty(len(codes), dtype=np.intp)
+    block[order] = np.arange(len(codes))
+    block -= starts[codes]
+    np.remainder(block, np.maximum(n_blocks, 1)[codes], out=block)
+    block += first[codes]
     return block, n_blocks, first
 
 

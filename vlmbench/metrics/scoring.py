@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import attrgetter, is_not
@@ -162,7 +162,7 @@ class JobScores:
 
 def score_job(
     samples: list[Sample],
-    predictions: Sequence[Prediction | PredictionRow],
+    predictions: Iterable[Prediction] | Mapping[str, Prediction | PredictionRow],
     metrics: list[str],
     aggregators: list[str],
     *,
@@ -175,9 +175,9 @@ def score_job(
     """Score the answered samples of a job, one row per (metric, aggregator, group).
 
     ``samples`` are all the job's planned samples; a prediction of any other
-    sample is left out. ``predictions`` may be the light rows of
+    sample is left out. ``predictions`` may be the light rows by id of
     :meth:`JobDir.read_prediction_rows` (what `vlmbench evaluate` reads: a
-    tenth of the memory). A job with no prediction of its samples has no
+    tenth of the memory, and no second index of a million ids). A job with no prediction of its samples has no
     rows (the jobs table says why). Empty ``metrics`` picks
     defaults from the samples' question types; empty ``aggregators`` means
     general + by_doc_type.
@@ -189,7 +189,8 @@ def score_job(
     aggregator_names = list(dict.fromkeys(map(resolve_aggregator, aggregators or DEFAULT_AGGREGATORS)))
     check_group_columns(aggregator_names, samples)  # fail before any work
 
-    by_id = dict(zip(map(attrgetter("id"), predictions), predictions))  # a retried sample's later line wins
+    # By id, a retried sample's later line winning.
+    by_id = predictions if isinstance(predictions, Mapping) else {p.id: p for p in predictions}
     found = list(map(by_id.get, map(attrgetter("id"), samples)))
     predicted = np.fromiter(map(is_not, found, repeat(None)), dtype=bool, count=len(found))
     if not predicted.any():
@@ -199,7 +200,9 @@ def score_job(
     failed = predicted & ~answered
     table = pd.DataFrame({"error": failed, "answered": answered})
     for column in dict.fromkeys(c for name in aggregator_names for c in group_columns(name)):
-        table[column] = _group_values(samples, column)
+        # Held as the samples' own objects: a string dtype would copy every value into it and back out
+        # as new Python strings when grouped (a million rows: about 60 MB each way).
+        table[column] = pd.Series(_group_values(samples, column), dtype=object, copy=False)
 
     picked = np.flatnonzero(answered)
     answers = [found[i].answer for i in picked]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from vlmbench.errors import ReportError  # noqa: F401 - re-exported: defined in vlmbench.errors
 from vlmbench.rundir.records import JobState, JobStatus, Prediction
+
+if TYPE_CHECKING:
+    from vlmbench.rundir import PredictionRow
 
 
 class JobSummary(BaseModel):
@@ -52,7 +57,7 @@ def summarize_job(
     dataset: str,
     task: str | None,
     status: JobStatus,
-    predictions: list[Prediction],
+    predictions: Iterable[Prediction] | Mapping[str, Prediction | PredictionRow],
 ) -> JobSummary:
     """Combine status.json with predictions.jsonl.
 
@@ -61,7 +66,8 @@ def summarize_job(
     use only answered samples, since a failed call's latency measures the
     failure, not the model.
     """
-    latest = {p.id: p for p in predictions}  # a retried sample's later line wins
+    # By id (JobDir.read_prediction_rows' shape), a retried sample's later line winning.
+    latest = predictions if isinstance(predictions, Mapping) else {p.id: p for p in predictions}
     if latest:
         n_done = len(latest)
         n_errors = sum(p.error is not None or p.answer is None for p in latest.values())

@@ -362,8 +362,9 @@ class JobDir:
         """The file opened for the worker's appends, one line per answered sample."""
         return self.predictions_file.open("a", encoding="utf-8")
 
-    def read_prediction_rows(self) -> list[PredictionRow]:
-        """:meth:`read_predictions` as light rows without the prompts: what scoring and the jobs table use.
+    def read_prediction_rows(self) -> dict[str, PredictionRow]:
+        """:meth:`read_predictions` as light rows without the prompts, by sample id (a retried sample's
+        last line): what scoring and the jobs table use, neither of which builds an index of its own.
 
         Each line is still validated as a :class:`Prediction`; only the row is
         kept, a tenth of the memory of the record, so a million fit in a few
@@ -372,7 +373,7 @@ class JobDir:
         latest: dict[str, PredictionRow] = {}
         for files in [self, *self.shard_dirs()]:
             files._read_lines(latest, PredictionRow.of)
-        return list(latest.values())
+        return latest
 
     def predictions_signature(self) -> list[tuple[str, int, int]]:
         """Sizes and modification times (shards' too): what stands for the predictions in a cache key."""

@@ -68,7 +68,7 @@ def test_csv_reads_every_column_with_either_separator_and_bom(tmp_path: Path, se
         question_type="color",
         metadata={"answer_bbox": [1, 2, 3, 4], "source": "scan"},
     )
-    assert second.images == [] and second.doc_class is None and second.split == "train"
+    assert second.images == () and second.doc_class is None and second.split == "train"
     assert dataset.name == tmp_path.name and dataset.root == tmp_path.resolve()
     assert len(dataset.fingerprint) == 16
 
@@ -94,8 +94,8 @@ def test_csv_list_literals_give_several_images_and_choices(tmp_path: Path) -> No
         ],
     )
     sample = load_dataset(tmp_path).samples[0]
-    assert sample.images == ["p1.png", "p2.png"]
-    assert sample.choices == ["p1", "p2"]
+    assert sample.images == ("p1.png", "p2.png")
+    assert sample.choices == ("p1", "p2")
 
 
 def test_csv_bad_list_literal_names_its_column(tmp_path: Path) -> None:
@@ -175,7 +175,7 @@ def test_symlink_leading_outside_is_refused_but_one_inside_is_fine(tmp_path: Pat
     (root / "link_in.png").symlink_to(inside)
     os.symlink(tmp_path, root / "linked_dir")
     write_csv(root, ["question;answer;image_path", "a;b;link_in.png"])
-    assert load_dataset(root).samples[0].images == ["real/in.png"]
+    assert load_dataset(root).samples[0].images == ("real/in.png",)
 
     write_csv(root, ["question;answer;image_path", "a;b;link_out.png", "a;b;linked_dir/outside.png"])
     with pytest.raises(DatasetError) as error:
@@ -195,7 +195,7 @@ def test_missing_image_names_the_file(tmp_path: Path) -> None:
 def test_image_paths_are_normalised(tmp_path: Path) -> None:
     make_image(tmp_path / "img" / "a.png")
     write_csv(tmp_path, ["question;answer;image_path", "a;b;./img/../img/a.png"])
-    assert load_dataset(tmp_path).samples[0].images == ["img/a.png"]
+    assert load_dataset(tmp_path).samples[0].images == ("img/a.png",)
 
 
 # --- annotations.jsonl ---------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def test_jsonl_reads_multi_image_multiple_choice_and_metadata(tmp_path: Path) ->
         ],
     )
     first, second = load_dataset(tmp_path, name="mine").samples
-    assert first.id == "10" and first.images == ["a.png", "b.png"] and first.choices == ["yes", "no"]
+    assert first.id == "10" and first.images == ("a.png", "b.png") and first.choices == ("yes", "no")
     assert (first.doc_class, first.question_type, first.split) == ("pair", "mc", "test")
     assert first.metadata == {"k": 1, "source": "web"}
     assert second.id == "2"  # its line number
@@ -371,7 +371,7 @@ def test_ten_thousand_samples_sharing_images_load(tmp_path: Path) -> None:
     write_csv(tmp_path, lines)
     dataset = load_dataset(tmp_path)
     assert len(dataset.samples) == 10_000
-    assert dataset.samples[-1].images == ["img/499.png"] and dataset.samples[-1].doc_class == "c0"
+    assert dataset.samples[-1].images == ("img/499.png",) and dataset.samples[-1].doc_class == "c0"
 
 
 def test_duplicate_ids_in_an_id_column_name_that_column(tmp_path: Path) -> None:

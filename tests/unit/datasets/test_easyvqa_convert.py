@@ -26,7 +26,7 @@ def test_test_split_counts_types_and_images(tmp_path: Path) -> None:
 
     first = dataset.samples[0]
     assert (first.question, first.answer) == (questions[0], answers[0])
-    assert first.images == [f"images/{image_ids[0]}.png"]
+    assert first.images == (f"images/{image_ids[0]}.png",)
     assert first.doc_class == "easy-vqa" and first.split == "test"
     assert first.metadata["image_id"] == str(image_ids[0])
 

@@ -37,7 +37,7 @@ def test_vlmevalkit_tsv_with_options_hints_and_shared_images(tmp_path):
     assert import_dataset("vlmevalkit-tsv", tsv, tmp_path / "mmb") == 2
     dataset = load_dataset(tmp_path / "mmb")
     first, second = dataset.samples
-    assert (first.id, first.choices, first.answer) == ("10", ["red", "blue"], "A")
+    assert (first.id, first.choices, first.answer) == ("10", ("red", "blue"), "A")
     assert first.question == "Look closely.\nWhat colour?" and second.question == "Is it dark?"
     assert first.question_type == "multiple_choice" and first.doc_class == "color"
     assert second.images == first.images  # the repeated image is stored once
@@ -59,7 +59,7 @@ def test_hf_imagefolder(tmp_path):
         json.dumps({"file_name": "train/a.png", "question": "colour?", "answer": "blue", "doc_class": "swatch"}) + "\n")
     assert import_dataset("hf-imagefolder", source, tmp_path / "out") == 1
     (sample,) = load_dataset(tmp_path / "out").samples
-    assert (sample.answer, sample.doc_class, sample.images) == ("blue", "swatch", ["images/train/a.png"])
+    assert (sample.answer, sample.doc_class, sample.images) == ("blue", "swatch", ("images/train/a.png",))
     assert sample.split == "train"  # from the image's split folder, as datasets reads it
 
 

@@ -18,7 +18,7 @@ def test_each_question_of_an_image_is_a_sample_sharing_its_image(tmp_path: Path)
         "1:Серия и номер паспорта", "1:Фамилия", "1:Имя", "2:Фамилия", "2:Имя", "3:Номер счет-фактуры",
         "3:Продавец"]
     first = dataset.samples[0]
-    assert first.images == ["images/1.jpg"] == dataset.samples[2].images
+    assert first.images == ("images/1.jpg",) == dataset.samples[2].images
     assert first.question == "Напиши Серия и номер паспорта"
     assert (first.answer, first.doc_class) == ("4 505 679 944", "passport")
     # by_data_index groups an image's questions; the bounding box is kept parsed.

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,7 @@ FILES = {"img/a.png": 100, "annotation.csv": 10}
     {"split": "train"},
 ])
 def test_a_label_fix_keeps_the_inputs_fingerprint(change: dict) -> None:
-    fixed = BASE.model_copy(update=change)
+    fixed = replace(BASE, **change)
     assert inputs_fingerprint([fixed], FILES) == inputs_fingerprint([BASE], FILES)
     if "split" not in change:
         assert references_fingerprint([fixed]) != references_fingerprint([BASE])
@@ -179,14 +180,14 @@ def test_a_label_fix_keeps_the_inputs_fingerprint(change: dict) -> None:
     {"question_type": "full_text"},
 ])
 def test_what_the_model_sees_changes_the_inputs_fingerprint(change: dict) -> None:
-    changed = BASE.model_copy(update=change)
+    changed = replace(BASE, **change)
     files = {**FILES, "img/b.png": 100}
     assert inputs_fingerprint([changed], files) != inputs_fingerprint([BASE], files)
 
 
 def test_an_image_of_another_size_or_another_selection_changes_the_inputs_fingerprint() -> None:
     assert inputs_fingerprint([BASE], {**FILES, "img/a.png": 101}) != inputs_fingerprint([BASE], FILES)
-    other = BASE.model_copy(update={"id": "2"})
+    other = replace(BASE, id="2")
     assert inputs_fingerprint([BASE, other], FILES) != inputs_fingerprint([BASE], FILES)
     # files the samples do not show (the annotation file itself) do not count
     assert inputs_fingerprint([BASE], {**FILES, "annotation.csv": 11}) == inputs_fingerprint([BASE], FILES)
@@ -195,5 +196,5 @@ def test_an_image_of_another_size_or_another_selection_changes_the_inputs_finger
 def test_references_changed_compares_with_what_the_worker_recorded() -> None:
     recorded = references_fingerprint([BASE])
     assert references_changed(recorded, [BASE]) is False
-    assert references_changed(recorded, [BASE.model_copy(update={"answer": "43"})]) is True
+    assert references_changed(recorded, [replace(BASE, answer="43")]) is True
     assert references_changed(None, [BASE]) is None  # a run from before it was recorded

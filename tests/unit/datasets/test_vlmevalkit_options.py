@@ -61,8 +61,8 @@ def test_empty_options_written_by_pandas_are_no_options(tmp_path: Path):
     assert "\t\t" in tsv.read_text()  # NaN went out as an empty cell
     assert import_dataset("vlmevalkit-tsv", tsv, tmp_path / "mmb") == 3
     samples = load_dataset(tmp_path / "mmb").samples
-    assert [s.choices for s in samples] == [["dog", "cat", "bird"], ["yes", "no"], ["red", "green", "blue", "yellow"]]
-    assert [s.choices for s in samples] == vlmevalkit_options(tsv)
+    assert [s.choices for s in samples] == [("dog", "cat", "bird"), ("yes", "no"), ("red", "green", "blue", "yellow")]
+    assert [list(s.choices) for s in samples] == vlmevalkit_options(tsv)
     assert samples[0].question == "Which one?"  # a NaN hint adds nothing
     assert samples[1].question == "The animal is asleep.\nWhich one?"
     assert [s.answer for s in samples] == ["B", "A", "D"]
@@ -75,7 +75,7 @@ def test_written_out_nan_and_none_are_no_options(tmp_path: Path):
     assert "\tnan\t" in text and "\tNone\t" in text and "\t\t" not in text
     import_dataset("vlmevalkit-tsv", tsv, tmp_path / "out")
     first, second = load_dataset(tmp_path / "out").samples
-    assert first.choices == second.choices == ["dog", "cat"]
+    assert first.choices == second.choices == ("dog", "cat")
     assert vlmevalkit_options(tsv) == [["dog", "cat"], ["dog", "cat"]]
     assert first.question == second.question == "Which one?"  # a "nan" hint adds nothing
 
@@ -88,7 +88,7 @@ def test_spelled_out_nan_variants_in_a_hand_written_tsv(tmp_path: Path):
     tsv = tmp_path / "hand.tsv"
     tsv.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     import_dataset("vlmevalkit-tsv", tsv, tmp_path / "out")
-    assert [s.choices for s in load_dataset(tmp_path / "out").samples] == [["dog", "cat"], ["dog", "cat"]]
+    assert [s.choices for s in load_dataset(tmp_path / "out").samples] == [("dog", "cat"), ("dog", "cat")]
     assert vlmevalkit_options(tsv) == [["dog", "cat"], ["dog", "cat"]]
 
 
@@ -114,4 +114,4 @@ def test_other_words_stay_options(tmp_path: Path):
     tsv = write_tsv(tmp_path / "words.tsv", [row(0, ["none", "N/A", "null"], "A")])
     import_dataset("vlmevalkit-tsv", tsv, tmp_path / "out")
     (sample,) = load_dataset(tmp_path / "out").samples
-    assert sample.choices == ["none", "N/A", "null"]
+    assert sample.choices == ("none", "N/A", "null")

@@ -20,7 +20,7 @@ from vlmbench.rundir import JobDir
 
 mode, n, job = sys.argv[1], int(sys.argv[2]), JobDir(sys.argv[3])
 classes = ["invoice", "receipt", "passport", "form", "letter"]
-samples = [Sample.model_construct(id=f"s{i}", question="?", answer=f"field value {i % 997} of row {i}", images=[],
+samples = [Sample(id=f"s{i}", question="?", answer=f"field value {i % 997} of row {i}", images=[],
                                   choices=[], split=None, doc_class=classes[i % 5], question_type="field",
                                   metadata={}) for i in range(n)]
 import numpy, pandas  # both sides pay for the libraries

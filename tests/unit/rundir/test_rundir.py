@@ -152,9 +152,10 @@ def test_shards_answers_are_read_with_the_job_s_until_merged_into_it(tmp_path):
     expected = [("a", "1"), ("b", "2")]
     assert [(p.id, p.answer) for p in job.read_predictions()] == expected
     assert [p.id for p in job.read_predictions(with_shards=False)] == ["a"]
-    # The light rows scoring reads are the same predictions, in the same order, less their prompts.
-    assert job.read_prediction_rows() == [(p.id, p.answer, p.error, p.latency_s) for p in job.read_predictions()]
-    assert [row.answered for row in job.read_prediction_rows()] == [True, True]
+    # The light rows scoring reads are the same predictions by id, in the same order, less their prompts.
+    rows = job.read_prediction_rows()
+    assert list(rows.items()) == [(p.id, (p.id, p.answer, p.error, p.latency_s)) for p in job.read_predictions()]
+    assert [row.answered for row in rows.values()] == [True, True]
     signature = job.predictions_signature()
     assert [name for name, *_ in signature] == ["j", "1-of-2", "2-of-2"]
     second.write_status(JobStatus(state="running"))  # its worker still appends: left alone

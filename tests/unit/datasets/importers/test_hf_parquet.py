@@ -146,9 +146,9 @@ def test_mmbench_configs_must_be_chosen_then_options_become_choices(tmp_path: Pa
     assert import_dataset("hf-parquet", root / "en", tmp_path / "mmb") == 2
     first, second = load_dataset(tmp_path / "mmb").samples
     assert (first.choices, first.answer, second.choices) == (
-        ["red", "green", "blue"],
+        ("red", "green", "blue"),
         "B",
-        ["red", "green", "blue", "grey"],
+        ("red", "green", "blue", "grey"),
     )
     assert (first.doc_class, first.question_type, first.split) == ("colour", "multiple_choice", "dev")
     assert second.question == "Look at the square.\nWhich colour?" and first.question == "Which colour?"
@@ -193,8 +193,8 @@ def test_choice_lists_with_index_answers(tmp_path: Path):
     import_dataset("hf-parquet", ai2d, tmp_path / "ai2d-out")
     (science,) = load_dataset(tmp_path / "sqa-out").samples
     (diagram,) = load_dataset(tmp_path / "ai2d-out").samples
-    assert (science.choices, science.answer, science.id, science.split) == (["ice", "fire"], "B", "1", "test")
-    assert (diagram.choices, diagram.answer) == (["a", "b", "c"], "C")
+    assert (science.choices, science.answer, science.id, science.split) == (("ice", "fire"), "B", "1", "test")
+    assert (diagram.choices, diagram.answer) == (("a", "b", "c"), "C")
 
 
 def test_several_image_columns_and_an_options_literal(tmp_path: Path):
@@ -217,7 +217,7 @@ def test_several_image_columns_and_an_options_literal(tmp_path: Path):
     import_dataset("hf-parquet", source, tmp_path / "mmmu")
     dataset = load_dataset(tmp_path / "mmmu")
     (sample,) = dataset.samples
-    assert sample.id == "validation_Art_1" and sample.choices == ["left", "right"] and sample.answer == "B"
+    assert sample.id == "validation_Art_1" and sample.choices == ("left", "right") and sample.answer == "B"
     assert len(sample.images) == 2 and sample.images[1].endswith(".jpg")
     assert load_image(dataset.root, sample.images[0]).getpixel((0, 0)) == COLOURS["red"]
 

@@ -52,7 +52,7 @@ def test_split_folders_need_a_split(split_folders: Path, tmp_path: Path):
         "test",
         "swatch",
     )
-    assert sample.images == ["images/test/blue.png"]
+    assert sample.images == ("images/test/blue.png",)
     assert load_image(dataset.root, sample.images[0]).getpixel((0, 0)) == (0, 0, 255)
 
 
@@ -67,8 +67,8 @@ def test_metadata_csv_with_several_image_columns_and_options(tmp_path: Path):
     )
     import_dataset("hf-imagefolder", root, tmp_path / "out")
     (sample,) = load_dataset(tmp_path / "out").samples
-    assert sample.images == ["images/a.png", "images/pages/b.png"]
-    assert (sample.id, sample.choices, sample.answer) == ("q7", ["left", "right"], "B")
+    assert sample.images == ("images/a.png", "images/pages/b.png")
+    assert (sample.id, sample.choices, sample.answer) == ("q7", ("left", "right"), "B")
 
 
 def test_a_missing_image_names_the_metadata_row(tmp_path: Path):
