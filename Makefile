@@ -29,8 +29,10 @@ test: install
 
 bench: install
 	$(PY) benchmarks/runner_overhead.py
+	$(PY) benchmarks/cli_startup.py
 	$(PY) benchmarks/batch_throughput.py
 	$(PY) benchmarks/scoring_speed.py
+	$(PY) benchmarks/scoring_memory.py
 	$(PY) benchmarks/noop_rerun.py
 
 # A local Docker Engine, the base image made without a registry, and the CPU image.

@@ -17,15 +17,17 @@ tree, so that a before-and-after comparison sees the same load.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from userenv import user_environment
+
 REPO = Path(__file__).resolve().parents[1]
 FLOOR = (sys.executable, "-c", "pass")
+USER_ENV = user_environment()
 # (label, arguments, target seconds)
 COMMANDS = (
     ("--help", ("--help",), 0.2),
@@ -40,17 +42,9 @@ def vlmbench_command() -> tuple[str, ...]:
     return (str(script),) if script.exists() else (sys.executable, "-m", "vlmbench")
 
 
-def user_environment(source: Path | None = None) -> dict[str, str]:
-    """This environment as a user's shell has it: Python keeps its bytecode cache. (A shell that sets
-    PYTHONDONTWRITEBYTECODE, as this machine's does, makes every command compile vlmbench's modules again.)"""
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    if source:  # a source tree on PYTHONPATH is found before the installed (editable) vlmbench
-        env["PYTHONPATH"] = str(source)
-    return env
-
-
 def seconds(command: tuple[str, ...], source: Path | None = None) -> float:
-    env = user_environment(source)
+    # A source tree on PYTHONPATH is found before the installed (editable) vlmbench.
+    env = USER_ENV if source is None else {**USER_ENV, "PYTHONPATH": str(source)}
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO, env=env)
     elapsed = time.perf_counter() - start

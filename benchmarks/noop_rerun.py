@@ -22,12 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from userenv import user_environment
+
 FLOOR = [sys.executable, "-c", "pass"]
+USER_ENV = user_environment()
 
 
 def timed(command: list[str]) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=USER_ENV)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -167,12 +166,9 @@ def measure_scenario(name: str, pairs: int, samples: int | None, work: Path) -> 
     samples = samples or default_samples
     make = make_easyvqa_dataset if name == "easyvqa" else make_pages_dataset
     dataset_dir = make(work / f"data-{name}", samples)
-    # As a user's shell has it, Python keeps its bytecode cache (this machine's sets PYTHONDONTWRITEBYTECODE,
-    # which would make each process compile the vlmbench modules it imports again), made here for both sides.
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    env["OMP_THREAD_LIMIT"] = "1"
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "vlmbench")],
-                   check=True, env=env)
+    from userenv import user_environment  # not at the top: the bare side runs this file with -P
+
+    env = user_environment(OMP_THREAD_LIMIT="1")
     print(f"== {name}: {model_name} on {samples} samples at batch {batch_size}, {pairs} alternating pairs",
           flush=True)
     bare: list[Measure] = []
