@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from vlmbench.compare.contenders import Contender, Contenders
 from vlmbench.errors import CompareError
 from vlmbench.metrics.aggregate import CI_LEVEL
-from vlmbench.metrics.paired import PairedTestName, holm, is_binary, paired_difference
+from vlmbench.metrics.paired import PairedDifference, PairedTestName, holm, is_binary, paired_difference
 
 ALPHA = round(1.0 - CI_LEVEL, 10)  # the tests' level matches the intervals': 5%
 
@@ -35,23 +35,14 @@ class RankedModel(BaseModel):
     n: int
 
 
-class PairResult(BaseModel):
-    """``a`` (ranked higher) against ``b``: the mean of a − b over the samples both answered."""
+class PairResult(PairedDifference):
+    """``a`` (ranked higher) against ``b``: the mean of a − b over the samples both answered, with the p-value
+    Holm-corrected over its table's pairs."""
 
     a: str
     b: str
-    n: int
-    mean_a: float
-    mean_b: float
-    difference: float
-    ci_low: float
-    ci_high: float
-    test: PairedTestName
-    p_value: float
     p_holm: float
     significant: bool
-    only_a: int | None = None  # McNemar: samples only a got right
-    only_b: int | None = None
 
 
 class MetricComparison(BaseModel):
@@ -136,11 +127,9 @@ def compare_metric(jobs: list[Contender], metric: str, alpha: float = ALPHA) -> 
     tested = np.isfinite(p_values)
     adjusted = np.full(len(raw), np.nan)
     adjusted[tested] = holm(p_values[tested])
-    pairs = [PairResult(a=jobs[i].label, b=jobs[j].label, n=d.n, mean_a=d.mean_a, mean_b=d.mean_b,
-                        difference=d.difference, ci_low=d.ci_low, ci_high=d.ci_high, test=d.test,
-                        p_value=d.p_value, p_holm=float(p), significant=bool(p < alpha), only_a=d.only_a,
-                        only_b=d.only_b)
-             for (i, j, d), p in zip(raw, adjusted)]
+    pairs = [PairResult(a=jobs[i].label, b=jobs[j].label, p_holm=float(p), significant=bool(p < alpha),
+                        **d.model_dump())
+             for (i, j, d), p in zip(raw, adjusted, strict=True)]
     labels = [jobs[i].label for i in order]
     groups = _groups(labels, {frozenset((p.a, p.b)): p.significant for p in pairs})
     models = [RankedModel(label=jobs[i].label, model_name=jobs[i].model_name, framework=jobs[i].framework,

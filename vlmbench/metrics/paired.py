@@ -18,12 +18,12 @@ statsmodels in the tests:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import comb
 from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from vlmbench.metrics.aggregate import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CI_LEVEL, bootstrap_ci
 
@@ -41,9 +41,10 @@ _CHUNK_ELEMENTS = 4_000_000
 PairedTestName = Literal["mcnemar", "sign-flip", "none"]
 
 
-@dataclass(frozen=True)
-class PairedDifference:
-    """``a`` minus ``b`` over the samples both scored."""
+class PairedDifference(BaseModel):
+    """``a`` minus ``b`` over the samples both scored (`vlmbench compare --json` prints it, with the pair's names)."""
+
+    model_config = ConfigDict(frozen=True)
 
     n: int
     mean_a: float
@@ -130,7 +131,8 @@ def paired_difference(a: np.ndarray, b: np.ndarray, *, binary: bool | None = Non
     n = len(a)
     if n == 0:
         nan = float("nan")
-        return PairedDifference(0, nan, nan, nan, nan, nan, nan, "none")
+        return PairedDifference(n=0, mean_a=nan, mean_b=nan, difference=nan, ci_low=nan, ci_high=nan,
+                                p_value=nan, test="none")
     diff = a - b
     low, high = bootstrap_ci(diff, resamples=resamples, level=level, seed=seed)  # NaN below 2 samples
     common = {"n": n, "mean_a": float(a.mean()), "mean_b": float(b.mean()), "difference": float(diff.mean()),
