@@ -9,7 +9,7 @@ import textwrap
 from vlmbench.warmup import ScoringWarmup
 
 
-def test_a_warmup_imports_what_the_scoring_and_report_need_in_a_fresh_process():
+def test_a_warmup_imports_what_the_scoring_and_report_need_and_compiles_the_templates():
     code = textwrap.dedent("""
         import sys
         from vlmbench.warmup import MODULES, ScoringWarmup
@@ -17,10 +17,12 @@ def test_a_warmup_imports_what_the_scoring_and_report_need_in_a_fresh_process():
         ScoringWarmup().start().join()
         missing = [name for name in (*MODULES, "matplotlib.figure", "matplotlib.backends.backend_agg")
                    if name not in sys.modules]
-        print(missing)
+        from vlmbench.report.render import TEMPLATES, _environment
+        compiled = len(_environment().cache)
+        print(missing, compiled == len(list(TEMPLATES.glob("*.j2"))) > 0)
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]", result.stderr
+    assert result.stdout.strip() == "[] True", result.stderr
 
 
 def test_joining_a_warmup_never_started_returns_at_once():

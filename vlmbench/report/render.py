@@ -7,6 +7,7 @@ for reading in a terminal or a merge request.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -276,6 +277,7 @@ def build_context(
     return context
 
 
+@functools.cache  # one per process: each template is compiled once, by the first report or by the warm-up
 def _environment() -> Any:
     import jinja2
 
@@ -298,6 +300,13 @@ def _environment() -> Any:
         heading=compare_text.heading, verdict=compare_text.verdict, explanation=compare_text.explanation,
     )
     return environment
+
+
+def compile_templates() -> None:
+    """Compile every template of the report ahead of its first use (vlmbench.warmup does, while jobs run)."""
+    environment = _environment()
+    for template in sorted(TEMPLATES.glob("*.j2")):
+        environment.get_template(template.name)
 
 
 def render_pair(name: str, context: dict[str, Any]) -> tuple[str, str]:
