@@ -240,21 +240,22 @@ def jobs_table(jobs: list[JobSummary]) -> Table:
     while predicting and over the whole job, latency, and why it failed."""
     show_framework = len({j.framework for j in jobs}) > 1
     table = Table(title="Jobs", header_style="bold",
-                  caption="samples/s while predicting, and (over the whole job, loading included)")
+                  caption="rate: samples/s while predicting, and (over the whole job, loading included)")
     # One folding "job" column (model, dataset, id, then the error on its own
     # line) keeps names readable in an 80-column terminal, where separate
     # columns would be squeezed to nothing; for the same reason failed samples
     # and the whole job's rate sit under the figure they qualify.
     table.add_column("job", overflow="fold", min_width=16)
     table.add_column("state", no_wrap=True)
-    for column in ("samples", "load", "wall", "samples/s", "latency"):
+    for column in ("samples", "load", "wall", "rate", "latency"):
         table.add_column(column, justify="right", no_wrap=True)
     for job in jobs:
         error = error_headline(job)
         name = Text(job.model_name, style="cyan")
         if show_framework:
             name.append(f" ({job.framework})", style="dim")
-        name.append(f" · {job.dataset}" + (f" / {job.task}" if job.task else ""))
+        # The dataset on a line of its own: a name is broken at a line's end only when longer than the column.
+        name.append(f"\n{job.dataset}" + (f" / {job.task}" if job.task else ""))
         name.append(f" {job.job_id[:8]}", style="dim")
         if error:
             name.append(f"\n{error}", style="red")
