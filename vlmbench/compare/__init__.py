@@ -7,6 +7,7 @@ difference from noise. Statistics: vlmbench.metrics.paired.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from vlmbench.compare.contenders import Contenders, pick_models, read_contenders, read_jobs
@@ -37,9 +38,15 @@ def jobs_comparison(jobs: list[JobDir]) -> Comparison | None:
     """The comparison of these jobs' models for the report, when some dataset has two models or more.
 
     Jobs that cannot be paired (different samples) get a line saying why,
-    not a failed report.
+    not a failed report. Only the jobs that share their dataset and task with another are read.
     """
-    return _for_report(read_jobs(jobs))
+    units = Counter(_unit(files) for files in jobs)
+    return _for_report(read_jobs([files for files in jobs if units[_unit(files)] > 1]))
+
+
+def _unit(files: JobDir) -> tuple[str, str | None]:
+    spec = files.read_spec()
+    return spec.dataset.name, spec.task
 
 
 def _for_report(found: Contenders) -> Comparison | None:

@@ -8,6 +8,8 @@ Runs made at different times meet here: their jobs are grouped by dataset
 
 from __future__ import annotations
 
+import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +78,16 @@ def read_job(files: JobDir) -> Contender | None:
 
     Who the job is comes from its metrics.json, written with its scores, or else from its job.json.
     """
-    scores = files.read_scores()
-    if not scores:
+    ids: list[str] = []
+    columns: dict[str, array] = {}  # metric → its values, 8 bytes each: a million lines are not held as records
+    for score in files.iter_scores():
+        for name, value in score.scores.items():
+            columns.setdefault(name, array("d", [math.nan]) * len(ids)).append(_number(value))
+        ids.append(score.id)
+        for column in columns.values():  # a metric this line lacks
+            if len(column) < len(ids):
+                column.append(math.nan)
+    if not ids:
         return None
     metrics = files.read_metrics()
     rows = metrics.rows if metrics else []
@@ -86,17 +96,15 @@ def read_job(files: JobDir) -> Contender | None:
     else:
         spec = files.read_spec()
         model, framework, dataset, task = spec.model.model_name, spec.model.framework, spec.dataset.name, spec.task
-    names = list(dict.fromkeys(name for score in scores for name in score.scores))
-    values = {name: np.array([_number(score.scores.get(name)) for score in scores]) for name in names}
     run = RunDir.holding(files.path)
     return Contender(model_name=model, framework=framework, dataset=dataset, task=task,
-                     run_dir=run.root if run else files.path, job_id=files.job_id,
-                     ids=[score.id for score in scores], values=values,
-                     higher_is_better={name: _direction(rows, name) for name in names})
+                     run_dir=run.root if run else files.path, job_id=files.job_id, ids=ids,
+                     values={name: np.frombuffer(column, dtype=float) for name, column in columns.items()},
+                     higher_is_better={name: _direction(rows, name) for name in columns})
 
 
 def _number(value: float | None) -> float:
-    return float("nan") if value is None else float(value)
+    return math.nan if value is None else float(value)
 
 
 def read_contenders(run_dirs: list[Path]) -> Contenders:

@@ -9,12 +9,14 @@ million samples makes a report no bigger than one of a hundred.
 from __future__ import annotations
 
 import base64
-import heapq
 import io
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from vlmbench.datasets.schema import Sample
 from vlmbench.errors import VlmbenchError
@@ -62,49 +64,67 @@ def _cut(text: str | None) -> str:
     return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1].rstrip() + "…"
 
 
-def _quality(score: SampleScore, metric: str, higher: bool) -> float | None:
-    """The sample's value with bigger always better; None when it was not answered or not scored."""
-    value = score.scores.get(metric)
-    if score.error is not None or value is None or not math.isfinite(value):
-        return None
-    return value if higher else -value
+@dataclass
+class Ratings:
+    """One job's scores of a dataset's samples on one metric, aligned with the samples' order.
 
-
-def worst_samples(scores: dict[str, SampleScore], metric: str, higher: bool, count: int) -> list[str]:
-    """The ids of the ``count`` answered samples with the lowest quality, worst first.
-
-    A sample as good as the model's best is nobody's worst: a model that
-    answered everything equally well has no worst samples.
+    Arrays rather than a record per line: a job of a million samples is
+    rated in 16 MB, where its scores.jsonl read whole would take a gigabyte.
     """
-    rated = [(q, sample_id) for sample_id, score in scores.items()
-             if (q := _quality(score, metric, higher)) is not None]
-    if not rated:
+
+    quality: np.ndarray  # the value with bigger always better; NaN where not answered or not scored
+    answer: np.ndarray  # a hash of each stripped answer (distinct answers tell ties apart); 0 where none
+
+
+def rate(scores: Iterable[SampleScore], position: dict[str, int], metric: str, higher: bool) -> Ratings | None:
+    """The ``scores`` of the samples at ``position`` (id → index) as Ratings; None when there are none."""
+    quality = np.full(len(position), np.nan)
+    answer = np.zeros(len(position), dtype=np.int64)
+    found = False
+    for score in scores:
+        if (i := position.get(score.id)) is None:
+            continue  # scored but no longer planned (the dataset changed): nothing to show it with
+        found = True
+        value = score.scores.get(metric)
+        if score.error is None and value is not None and math.isfinite(value):
+            quality[i] = value if higher else -value
+            answer[i] = hash((score.answer or "").strip())
+    return Ratings(quality, answer) if found else None
+
+
+def worst_samples(ratings: Ratings, count: int) -> list[int]:
+    """The positions of the ``count`` answered samples with the lowest quality, worst first (ties in dataset
+    order). A sample as good as the model's best is nobody's worst: a model that answered everything
+    equally well has none."""
+    rated = np.flatnonzero(~np.isnan(ratings.quality))
+    if not len(rated):
         return []
-    best = max(q for q, _ in rated)
-    return [sample_id for q, sample_id in heapq.nsmallest(count, rated) if q < best]
+    below = rated[ratings.quality[rated] < ratings.quality[rated].max()]
+    return below[np.argsort(ratings.quality[below], kind="stable")[:count]].tolist()
 
 
-def most_disagreement(per_model: list[dict[str, SampleScore]], metric: str, higher: bool,
-                      count: int) -> list[str]:
-    """The ids of the samples whose scores differ most between models (two answers at least), largest first.
-
-    Ties go to the sample with more distinct answers; samples on which every model scored the same are left out.
-    """
+def most_disagreement(per_model: list[Ratings], count: int) -> list[int]:
+    """The positions of the samples whose scores differ most between models (two answers at least), largest
+    first; ties go to the sample with more distinct answers, then to dataset order. Samples on which every
+    model scored the same are left out."""
     if len(per_model) < 2:
         return []
-    values: dict[str, list[float]] = {}  # in the order samples come: ties keep the dataset's order
-    answers: dict[str, set[str]] = {}
-    for scores in per_model:
-        for sample_id, score in scores.items():
-            if (q := _quality(score, metric, higher)) is not None:
-                values.setdefault(sample_id, []).append(q)
-                answers.setdefault(sample_id, set()).add((score.answer or "").strip())
-    spread = [(min(v) - max(v), -len(answers[sample_id]), position, sample_id)
-              for position, (sample_id, v) in enumerate(values.items()) if len(v) > 1 and max(v) > min(v)]
-    return [sample_id for *_, sample_id in heapq.nsmallest(count, spread)]
+    quality = np.stack([r.quality for r in per_model])  # models × samples
+    answered = ~np.isnan(quality)
+    low = np.where(answered, quality, np.inf).min(axis=0)
+    high = np.where(answered, quality, -np.inf).max(axis=0)
+    candidates = np.flatnonzero((answered.sum(axis=0) > 1) & (high > low))
+    if not len(candidates):
+        return []
+    # Distinct answers among the models that answered: a sorted column changes value once per new answer.
+    answers = np.sort(np.where(answered, np.stack([r.answer for r in per_model]), np.iinfo(np.int64).min)
+                      [:, candidates], axis=0)
+    distinct = 1 + (np.diff(answers, axis=0) != 0).sum(axis=0) - (~answered[:, candidates]).any(axis=0)
+    order = np.lexsort((candidates, -distinct, low[candidates] - high[candidates]))
+    return candidates[order[:count]].tolist()
 
 
-def _pick(worst: list[list[str]], disagreement: list[str], limit: int) -> list[str]:
+def _pick(worst: list[list[int]], disagreement: list[int], limit: int) -> list[int]:
     """Disagreement first, then each model's worst in turns (every model's first, then second...), to ``limit``."""
     picked = dict.fromkeys(disagreement[:limit])
     for rank in range(max(map(len, worst), default=0)):
@@ -155,43 +175,49 @@ def _filters(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def browse_dataset(dataset: str, jobs: list[JobSamples], metric: str, higher: bool,
                    labels: dict[str, str]) -> dict[str, Any] | None:
-    """One dataset's browser: the picked samples, their answers by model, the filters; None if nothing scored."""
-    scored = [(job, {s.id: s for s in job.files.read_scores()}) for job in jobs]
-    scored = [(job, scores) for job, scores in scored if scores]
-    if not scored:
+    """One dataset's browser: the picked samples, their answers by model, the filters; None if nothing scored.
+
+    Each job's scores.jsonl is read twice, keeping little: once as Ratings to pick the samples, once for
+    the picked samples' lines.
+    """
+    samples: list[Sample] = []  # every job's, each once (jobs of a dataset may select different samples)
+    roots: list[Path] = []
+    position: dict[str, int] = {}
+    for job in jobs:
+        for sample in job.samples:
+            if sample.id not in position:
+                position[sample.id] = len(samples)
+                samples.append(sample)
+                roots.append(job.root)
+    rated = [(job, ratings) for job in jobs
+             if (ratings := rate(job.files.iter_scores(), position, metric, higher)) is not None]
+    if not rated:
         return None
-    models = [labels.get(job.job_id, job.job_id) for job, _ in scored]
-    per_model = [scores for _, scores in scored]
-    worst = [worst_samples(scores, metric, higher, WORST_PER_MODEL) for scores in per_model]
-    disagreement = most_disagreement(per_model, metric, higher, MOST_DISAGREEMENT)
+    models = [labels.get(job.job_id, job.job_id) for job, _ in rated]
+    worst = [worst_samples(ratings, WORST_PER_MODEL) for _, ratings in rated]
+    disagreement = most_disagreement([ratings for _, ratings in rated], MOST_DISAGREEMENT)
     picked = _pick(worst, disagreement, MAX_PER_DATASET)
     if not picked:
         return None
-    wanted = set(picked)
-    where: dict[str, tuple[Sample, Path]] = {}
-    for job, _ in scored:
-        for sample in job.samples:
-            if sample.id in wanted:
-                where.setdefault(sample.id, (sample, job.root))
+    wanted = {samples[i].id for i in picked}
+    per_model = [{score.id: score for score in job.files.iter_scores() if score.id in wanted} for job, _ in rated]
     worst_sets = [set(own) for own in worst]
     disagreeing = set(disagreement)
     rows = []
-    for sample_id in picked:
-        if sample_id not in where:
-            continue  # scored but no longer planned (the dataset changed): nothing to show it with
-        sample, root = where[sample_id]
-        picks = (["disagree"] if sample_id in disagreeing else []) + [
-            f"worst-{m}" for m, own in enumerate(worst_sets) if sample_id in own]
+    for i in picked:
+        sample = samples[i]
+        picks = (["disagree"] if i in disagreeing else []) + [
+            f"worst-{m}" for m, own in enumerate(worst_sets) if i in own]
         rows.append({
             "id": sample.id,
-            "thumbnail": thumbnail(root, sample.images[0]) if sample.images else None,
+            "thumbnail": thumbnail(roots[i], sample.images[0]) if sample.images else None,
             "more_images": max(len(sample.images) - 1, 0),
             "question": _cut(sample.question),
             "choices": [_cut(choice) for choice in sample.choices],
             "reference": _cut(sample.answer),
             "annotations": _annotations(sample),
             "picks": " ".join(picks),
-            "answers": [_cell(scores.get(sample_id), metric, higher) for scores in per_model],
+            "answers": [_cell(scores.get(sample.id), metric, higher) for scores in per_model],
         })
     return {
         "dataset": dataset,

@@ -42,7 +42,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -442,20 +442,23 @@ class JobDir:
 
     def read_scores(self) -> list[SampleScore]:
         """Each scored sample's line of scores.jsonl (none before the job was scored)."""
+        return list(self.iter_scores())
+
+    def iter_scores(self) -> Iterator[SampleScore]:
+        """:meth:`read_scores` a line at a time, for readers that keep a little of each (a million lines
+        read whole take a gigabyte)."""
         try:
             handle = self.scores_file.open("rb")
         except FileNotFoundError:
-            return []
-        scores = []
+            return
         with handle:
             for number, line in enumerate(handle, start=1):
                 try:
-                    scores.append(SampleScore.model_validate_json(line))
+                    yield SampleScore.model_validate_json(line)
                 except ValidationError as exc:
                     raise RunDirError(f"not a sample's scores: {_reason(exc)}",
                                       location=Location(self.scores_file, number),
                                       hint="`vlmbench evaluate` writes the file again") from None
-        return scores
 
 
 class SlurmArrayDir:

@@ -17,6 +17,7 @@ from vlmbench.report.samples import (
     WORST_PER_MODEL,
     JobSamples,
     most_disagreement,
+    rate,
     sample_browsers,
     worst_samples,
 )
@@ -29,22 +30,38 @@ def score(sample_id, value, answer="x", error=None, metric="anls"):
                        scores={metric: None if error else value})
 
 
+def ratings(scores, metric="anls", higher=True):
+    """The scores as the browser rates them, positions in the order given; and the ids at those positions."""
+    ids = [s.id for s in scores]
+    return rate(scores, {sample_id: i for i, sample_id in enumerate(ids)}, metric, higher), ids
+
+
 def test_worst_samples_lowest_first_and_never_the_best():
-    scores = {s.id: s for s in [score("a", 1.0), score("b", 0.2), score("c", 0.5), score("d", 1.0),
-                                score("e", 0.0, error="boom")]}
-    assert worst_samples(scores, "anls", True, 2) == ["b", "c"]
-    assert worst_samples(scores, "anls", True, 10) == ["b", "c"]  # the failed one is not scored; 1.0 is the best
-    cer = {s.id: s for s in [score("a", 0.0, metric="cer"), score("b", 0.7, metric="cer"),
-                             score("c", 0.1, metric="cer")]}
-    assert worst_samples(cer, "cer", False, 5) == ["b", "c"]  # lower is better: the largest CER first
-    assert worst_samples({"a": score("a", 1.0), "b": score("b", 1.0)}, "anls", True, 5) == []
+    rated, ids = ratings([score("a", 1.0), score("b", 0.2), score("c", 0.5), score("d", 1.0),
+                          score("e", 0.0, error="boom")])
+    assert [ids[i] for i in worst_samples(rated, 2)] == ["b", "c"]
+    assert [ids[i] for i in worst_samples(rated, 10)] == ["b", "c"]  # the failed one is not scored; 1.0 is the best
+    cer, cer_ids = ratings([score("a", 0.0, metric="cer"), score("b", 0.7, metric="cer"),
+                            score("c", 0.1, metric="cer")], "cer", higher=False)
+    assert [cer_ids[i] for i in worst_samples(cer, 5)] == ["b", "c"]  # lower is better: the largest CER first
+    assert worst_samples(ratings([score("a", 1.0), score("b", 1.0)])[0], 5) == []
+    tied, tied_ids = ratings([score("z", 0.5), score("a", 0.5), score("m", 1.0)])
+    assert [tied_ids[i] for i in worst_samples(tied, 5)] == ["z", "a"]  # ties in dataset order
 
 
 def test_most_disagreement_largest_spread_first():
-    one = {s.id: s for s in [score("a", 1.0, "yes"), score("b", 1.0, "no"), score("c", 0.5, "two")]}
-    two = {s.id: s for s in [score("a", 0.0, "no"), score("b", 1.0, "no"), score("c", 0.25, "three")]}
-    assert most_disagreement([one, two], "anls", True, 5) == ["a", "c"]  # b: both right, no disagreement
-    assert most_disagreement([one], "anls", True, 5) == []  # one model disagrees with nobody
+    one, ids = ratings([score("a", 1.0, "yes"), score("b", 1.0, "no"), score("c", 0.5, "two")])
+    two, _ = ratings([score("a", 0.0, "no"), score("b", 1.0, "no"), score("c", 0.25, "three")])
+    assert [ids[i] for i in most_disagreement([one, two], 5)] == ["a", "c"]  # b: both right, no disagreement
+    assert most_disagreement([one], 5) == []  # one model disagrees with nobody
+
+
+def test_equal_spreads_go_to_more_distinct_answers_and_a_failed_model_is_not_an_answer():
+    first, ids = ratings([score("p", 1.0, "x"), score("q", 1.0, "x"), score("r", 1.0, "x")])
+    second, _ = ratings([score("p", 0.0, "x"), score("q", 0.0, "y"), score("r", 0.0, "y")])
+    third, _ = ratings([score("p", 0.0, "x"), score("q", 0.0, "z"), score("r", 0.0, error="boom")])
+    # p: one distinct answer, q: three, r: two (the failed third model gave none).
+    assert [ids[i] for i in most_disagreement([first, second, third], 5)] == ["q", "r", "p"]
 
 
 def make_run(tmp_path, n_samples, skills, image_px=(640, 480)):
