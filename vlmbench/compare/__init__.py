@@ -45,6 +45,10 @@ def jobs_comparison(jobs: list[JobDir]) -> Comparison | None:
 
 
 def _unit(files: JobDir) -> tuple[str, str | None]:
+    """The job's dataset and task, as :func:`read_job` finds them: from its scores' rows, else its job file."""
+    metrics = files.read_metrics()
+    if metrics and metrics.rows:
+        return metrics.rows[0].dataset, metrics.rows[0].task
     spec = files.read_spec()
     return spec.dataset.name, spec.task
 
