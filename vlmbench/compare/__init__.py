@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from vlmbench.compare.contenders import Contenders, pick_models, read_contenders, read_jobs
+from vlmbench.compare.contenders import Contenders, job_identity, pick_models, read_contenders, read_jobs
 from vlmbench.compare.pairs import ALPHA, Comparison, MetricComparison, PairResult, RankedModel, compare
 from vlmbench.errors import CompareError
 from vlmbench.rundir import JobDir
@@ -40,17 +40,9 @@ def jobs_comparison(jobs: list[JobDir]) -> Comparison | None:
     Jobs that cannot be paired (different samples) get a line saying why,
     not a failed report. Only the jobs that share their dataset and task with another are read.
     """
-    units = Counter(_unit(files) for files in jobs)
-    return _for_report(read_jobs([files for files in jobs if units[_unit(files)] > 1]))
-
-
-def _unit(files: JobDir) -> tuple[str, str | None]:
-    """The job's dataset and task, as :func:`read_job` finds them: from its scores' rows, else its job file."""
-    metrics = files.read_metrics()
-    if metrics and metrics.rows:
-        return metrics.rows[0].dataset, metrics.rows[0].task
-    spec = files.read_spec()
-    return spec.dataset.name, spec.task
+    unit_of = {files.path: job_identity(files)[1][2:] for files in jobs}  # (dataset, task)
+    shared = Counter(unit_of.values())
+    return _for_report(read_jobs([files for files in jobs if shared[unit_of[files.path]] > 1]))
 
 
 def _for_report(found: Contenders) -> Comparison | None:

@@ -89,18 +89,23 @@ def read_job(files: JobDir) -> Contender | None:
                 column.append(math.nan)
     if not ids:
         return None
-    metrics = files.read_metrics()
-    rows = metrics.rows if metrics else []
-    if rows:
-        model, framework, dataset, task = rows[0].model_name, rows[0].framework, rows[0].dataset, rows[0].task
-    else:
-        spec = files.read_spec()
-        model, framework, dataset, task = spec.model.model_name, spec.model.framework, spec.dataset.name, spec.task
+    rows, (model, framework, dataset, task) = job_identity(files)
     run = RunDir.holding(files.path)
     return Contender(model_name=model, framework=framework, dataset=dataset, task=task,
                      run_dir=run.root if run else files.path, job_id=files.job_id, ids=ids,
                      values={name: np.frombuffer(column, dtype=float) for name, column in columns.items()},
                      higher_is_better={name: _direction(rows, name) for name in columns})
+
+
+def job_identity(files: JobDir) -> tuple[list[ResultRow], tuple[str, str, str, str | None]]:
+    """A job's result rows, and its model, framework, dataset and task: from the metrics.json written with its
+    scores, or else from its job.json."""
+    metrics = files.read_metrics()
+    rows = metrics.rows if metrics else []
+    if rows:
+        return rows, (rows[0].model_name, rows[0].framework, rows[0].dataset, rows[0].task)
+    spec = files.read_spec()
+    return rows, (spec.model.model_name, spec.model.framework, spec.dataset.name, spec.task)
 
 
 def _number(value: float | None) -> float:
