@@ -9,7 +9,6 @@ sample ids already answered.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import ctypes
 import os
@@ -32,6 +31,7 @@ from vlmbench.datasets.schema import Sample
 from vlmbench.environment import environment_versions, torch_gpu_names
 from vlmbench.errors import VlmbenchError
 from vlmbench.models.base import Request, VisionLanguageModel
+from vlmbench.process_exit import exit_now
 from vlmbench.registry import resolve_model_class
 from vlmbench.rundir import JobDir, read_spec
 from vlmbench.rundir.records import FailureClass, JobStatus, Prediction, now_iso
@@ -52,18 +52,22 @@ class Interrupted(BaseException):
 Decoded = tuple[Sample, list[Image.Image] | None, str | None]  # sample, images, decode error
 
 
+def _decode(root: Path, samples: list[Sample]) -> list[Decoded]:
+    batch: list[Decoded] = []
+    for sample in samples:
+        try:
+            batch.append((sample, [load_image(root, path) for path in sample.images], None))
+        except Exception as exc:  # noqa: BLE001 - any undecodable image is that sample's error
+            batch.append((sample, None, f"image decode failed: {type(exc).__name__}: {exc}"))
+    return batch
+
+
 def _decode_batches(root: Path, samples: list[Sample], batch_size: int, out: Queue,
                     stop: threading.Event) -> None:
     """Producer thread: decode the next batches while the model works on this one."""
     try:
         for start in range(0, len(samples), batch_size):
-            batch: list[Decoded] = []
-            for sample in samples[start:start + batch_size]:
-                try:
-                    batch.append((sample, [load_image(root, path) for path in sample.images], None))
-                except Exception as exc:  # noqa: BLE001 - any undecodable image is that sample's error
-                    batch.append((sample, None, f"image decode failed: {type(exc).__name__}: {exc}"))
-            if not _put_unless_stopped(out, batch, stop):
+            if not _put_unless_stopped(out, _decode(root, samples[start:start + batch_size]), stop):
                 return
     finally:
         _put_unless_stopped(out, None, stop)
@@ -79,7 +83,13 @@ def _put_unless_stopped(out: Queue, item: object, stop: threading.Event) -> bool
     return False
 
 
-def _batches(root: Path, samples: list[Sample], batch_size: int) -> Iterator[list[Decoded]]:
+def _batches(root: Path, samples: list[Sample], batch_size: int, ahead: bool) -> Iterator[list[Decoded]]:
+    """The samples in batches with their images decoded: by a thread, batches ahead, when ``ahead``
+    (the model's :attr:`~VisionLanguageModel.decode_ahead`), else each batch when it is asked for."""
+    if not ahead:
+        for start in range(0, len(samples), batch_size):
+            yield _decode(root, samples[start:start + batch_size])
+        return
     queue: Queue = Queue(maxsize=PREFETCH_BATCHES)
     stop = threading.Event()
     thread = threading.Thread(target=_decode_batches, args=(root, samples, batch_size, queue, stop),
@@ -249,7 +259,8 @@ class Worker:
     def _predict(self, model: VisionLanguageModel, todo: list[Sample]) -> None:
         last_status = time.monotonic()
         with self.files.append_predictions() as out:
-            for batch in _batches(self.root, todo, self.spec.batch_size or model.max_batch_size):
+            batch_size = self.spec.batch_size or model.max_batch_size
+            for batch in _batches(self.root, todo, batch_size, model.decode_ahead):
                 ready = [(sample, images) for sample, images, error in batch if error is None]
                 requests = [Request(prompt=self._prompt(sample), images=images, params=self.spec.generation,
                                     system_prompt=self.spec.prompt.system_prompt) for sample, images in ready]
@@ -373,18 +384,14 @@ def run_worker_and_exit(job_path: Path, shard: Shard | None = None) -> NoReturn:
     Tearing down an interpreter that loaded torch and a model frees every module and tensor one by one:
     a second or more after the last prediction, during which the job is done on disk but its host still
     waits. Nothing in it is needed once the final status is durable, so the process ends at once: the
-    status was written atomically and fsynced (write_atomic), its folder entry is synced here, the exit
-    handlers still run (atexit: logging, temporary folders a model made), and worker.log (stdout and
-    stderr) is flushed. An exception out of run_worker (a job file it cannot read, a bug) takes the
-    ordinary way out instead, so its message or traceback is printed as ever.
+    status was written atomically and fsynced (write_atomic), its folder entry is synced here, and
+    process_exit.exit_now runs the exit handlers and flushes worker.log (stdout and stderr). An exception
+    out of run_worker (a job file it cannot read, a bug) takes the ordinary way out instead, so its
+    message or traceback is printed as ever.
     """
     code = run_worker(job_path, shard)
     _sync_folder(JobDir.of_spec_file(job_path).shard(shard).path)
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing left to keep
-            stream.flush()
-    os._exit(code)
+    exit_now(code)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -97,6 +97,8 @@ def test_the_adapter_gives_the_same_answers(row, folder, held_out, transformers_
     finally:
         model.close()
     assert answers == transformers_answers
+    # On the CPU the model computes in the worker's own process: no decoding thread beside it.
+    assert model.decode_ahead is False
 
 
 def test_metrics_json_describes_the_shipped_weights(folder):

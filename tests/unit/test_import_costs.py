@@ -26,9 +26,9 @@ NO_DATA_LIBRARIES = ("torch", "transformers", "pandas", "matplotlib", "docker", 
 _PROBE = """
 import json, sys
 sys.argv = ["vlmbench", *json.loads(sys.argv[1])]
-from vlmbench.cli.app import main
+from vlmbench.cli.app import app  # main() would end the process before the report below
 try:
-    main()
+    app()
 except SystemExit as exc:
     code = exc.code
 else:

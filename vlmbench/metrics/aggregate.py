@@ -55,6 +55,9 @@ MAX_BOOTSTRAP_BLOCKS = 2000
 # Resamples × blocks drawn at once: bounds the draw's arrays at ~50 MB. Draws come from one stream in
 # order, so the size of a chunk changes no figure.
 _CHUNK_ELEMENTS = 1_000_000
+# A metric taking at most this many values (0/1 accuracy, ANLS on short answers) is resampled through
+# the counts of its values: a cost of resamples × values per group rather than resamples × samples.
+MAX_COUNTED_LEVELS = 32
 
 
 def resolve_aggregator(name: str) -> str:
@@ -207,8 +210,9 @@ def _grouped_bootstrap(
 
     ``values`` is n × m (one column per metric); ``corpus`` maps a column
     index to (scorer, n × k statistics) for metrics whose figure is the
-    score of pooled statistics rather than a mean. All metrics share the
-    resamples; groups are drawn together, in batches that bound memory.
+    score of pooled statistics rather than a mean. A metric taking few values
+    is resampled through their counts; the others share the resamples, and
+    groups are drawn together, in batches that bound memory.
     """
     m = values.shape[1]
     sizes = np.bincount(codes, minlength=n_groups)
@@ -224,6 +228,10 @@ def _grouped_bootstrap(
     low = np.full((n_groups, m), np.nan)
     high = np.full((n_groups, m), np.nan)
     resampled = np.flatnonzero(sizes >= 2)  # one sample has no spread to resample
+    tail = (1.0 - level) / 2.0
+    counted = _counted_bootstrap(codes, resampled[sizes[resampled] <= MAX_BOOTSTRAP_BLOCKS], values, corpus,
+                                 figures, (low, high), resamples, tail, np.random.default_rng(seed + 2))
+    resampled = resampled[~counted[resampled].all(axis=1)]
     if not len(resampled):
         return figures, low, high
     block, n_blocks, first = _blocks(codes, n_groups, seed)
@@ -236,7 +244,6 @@ def _grouped_bootstrap(
         columns += list(_sum_rows(block, own, int(n_blocks.sum())).T)
     block_sums = np.stack(columns, 1)
     rng = np.random.default_rng(seed)
-    tail = (1.0 - level) / 2.0
     per_batch = max(1, 4_000_000 // (resamples * m))  # bounds the resampled figures at ~32 MB
     for begin in range(0, len(resampled), per_batch):
         groups = resampled[begin : begin + per_batch]
@@ -244,9 +251,54 @@ def _grouped_bootstrap(
         lo, hi = np.quantile(drawn, [tail, 1.0 - tail], axis=0)
         # A percentile interval can, for tiny skewed groups, miss the point
         # estimate by a rounding; a reader expects value ∈ [low, high].
-        low[groups] = np.minimum(lo, figures[groups])
-        high[groups] = np.maximum(hi, figures[groups])
+        keep = counted[groups]  # drawn as counts above: those bounds stay
+        low[groups] = np.where(keep, low[groups], np.minimum(lo, figures[groups]))
+        high[groups] = np.where(keep, high[groups], np.maximum(hi, figures[groups]))
     return figures, low, high
+
+
+def _counted_bootstrap(codes: np.ndarray, plain: np.ndarray, values: np.ndarray,
+                       corpus: Mapping[int, tuple[CorpusScore, np.ndarray]], figures: np.ndarray,
+                       bounds: tuple[np.ndarray, np.ndarray], resamples: int, tail: float,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Bounds of each metric taking few values (:func:`_draw_counts`) in the ``plain`` groups (one sample
+    per block), written into ``bounds``; returns which (group, metric) it bounded."""
+    n_groups, m = figures.shape
+    low, high = bounds
+    counted = np.zeros((n_groups, m), dtype=bool)
+    if not len(plain):
+        return counted
+    sizes = np.bincount(codes, minlength=n_groups)
+    for j in range(m):
+        if j in corpus:
+            continue
+        levels, level_of = np.unique(values[:, j], return_inverse=True)
+        if len(levels) > MAX_COUNTED_LEVELS or np.isnan(levels).any():
+            continue
+        counts = np.bincount(codes * len(levels) + level_of, minlength=n_groups * len(levels))
+        counts = counts.reshape(n_groups, len(levels))
+        per_batch = max(1, 4_000_000 // (resamples * len(levels)))  # bounds the drawn counts at ~32 MB
+        for begin in range(0, len(plain), per_batch):
+            groups = plain[begin : begin + per_batch]
+            drawn = _draw_counts(sizes[groups], counts[groups], levels, resamples, rng)
+            lo, hi = np.quantile(drawn, [tail, 1.0 - tail], axis=0)
+            low[groups, j] = np.minimum(lo, figures[groups, j])
+            high[groups, j] = np.maximum(hi, figures[groups, j])
+        counted[plain, j] = True
+    return counted
+
+
+def _draw_counts(sizes: np.ndarray, counts: np.ndarray, levels: np.ndarray, resamples: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Resampled means (resamples × groups) of a metric taking few values, from each value's count.
+
+    Drawing a group's n samples with replacement draws each value's count from
+    Multinomial(n, its share of the group): the same distribution of resampled
+    means as drawing the samples, for one number per value instead of n per resample
+    (a 0/1 metric is the binomial case).
+    """
+    drawn = rng.multinomial(sizes, counts / sizes[:, None], size=(resamples, len(sizes)))
+    return (drawn @ levels) / sizes
 
 
 def _sum_rows(codes: np.ndarray, rows: np.ndarray, n_groups: int) -> np.ndarray:

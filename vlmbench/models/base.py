@@ -54,6 +54,10 @@ class VisionLanguageModel(ABC):
 
     #: Largest batch the adapter gains from; the worker never sends more.
     max_batch_size: int = 1
+    #: Whether the worker decodes the next batches' images in a thread while :meth:`generate` runs. Right
+    #: when generate() leaves the interpreter idle (a GPU, a subprocess, a server); a model computing on the
+    #: CPU in this process is slowed by that thread (it takes cores and the GIL), so it sets False.
+    decode_ahead: bool = True
 
     def __init__(self, weights: str | None = None, **params: Any) -> None:
         self.weights = weights

@@ -155,3 +155,41 @@ def test_group_codes_are_the_factorized_labels_of_every_row():
             codes, groups = pd.factorize(group_labels(frame, aggregator), sort=True)
             found_codes, found_groups = group_codes(frame, aggregator)
             assert list(found_groups) == list(groups) and found_codes.tolist() == codes.tolist()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(5).binomial(1, 0.3, size=400).astype(float),  # accuracy: 0/1
+        np.random.default_rng(6).choice([0.0, 0.25, 0.5, 1.0], size=300, p=[0.4, 0.1, 0.2, 0.3]),  # few values
+    ],
+)
+def test_a_metric_of_few_values_is_scipys_percentile_bootstrap(values):
+    # Drawn through its values' counts (one multinomial draw per resample), not sample by sample.
+    from scipy import stats
+
+    low, high = bootstrap_ci(values)
+    theirs = stats.bootstrap((values,), np.mean, n_resamples=20_000, method="percentile", random_state=1)
+    # Within the Monte Carlo error of 1,000 resamples of ours.
+    assert low[0] == pytest.approx(theirs.confidence_interval.low, abs=0.012)
+    assert high[0] == pytest.approx(theirs.confidence_interval.high, abs=0.012)
+
+
+def test_counted_and_sample_by_sample_draws_give_the_same_intervals(monkeypatch):
+    from vlmbench.metrics import aggregate
+
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"id": [f"s{i}" for i in range(3000)], "error": False,
+                          "doc_class": rng.choice(["invoice", "receipt", "form"], 3000, p=[0.8, 0.15, 0.05]),
+                          "em": rng.binomial(1, 0.7, 3000).astype(float), "cer": rng.random(3000)})
+    counted = aggregate_scores(frame, ["em", "cer"], "by_doc_type").set_index(["group", "metric"])
+    monkeypatch.setattr(aggregate, "MAX_COUNTED_LEVELS", 0)
+    drawn = aggregate_scores(frame, ["em", "cer"], "by_doc_type").set_index(["group", "metric"])
+    # The continuous metric never went through counts: its bounds are the same numbers.
+    cer = counted.xs("cer", level="metric")
+    assert cer[["ci_low", "ci_high"]].equals(drawn.xs("cer", level="metric")[["ci_low", "ci_high"]])
+    for group in ("invoice", "receipt", "form"):
+        width = drawn.loc[(group, "em"), "ci_high"] - drawn.loc[(group, "em"), "ci_low"]
+        for bound in ("ci_low", "ci_high"):
+            assert counted.loc[(group, "em"), bound] == pytest.approx(drawn.loc[(group, "em"), bound],
+                                                                      abs=0.15 * width)

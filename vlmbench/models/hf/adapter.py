@@ -88,6 +88,7 @@ class HFVisionModel(VisionLanguageModel):
                 self.tokenizer.padding_side = "right"
         self.quirks = family_quirks(self.model_type, self.settings, self.processor)
         self.model = load_model(self.path, name, self.settings, config)
+        self.decode_ahead = self.model.device.type != "cpu"  # see VisionLanguageModel.decode_ahead
         if self.quirks.style != "chat_method":
             self._generation_config(GenerationParams())  # a typo in `generation` fails now, not per batch
         self.tokens_generated = 0  # new tokens so far, for throughput figures
