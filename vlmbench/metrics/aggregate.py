@@ -272,6 +272,8 @@ def _counted_bootstrap(codes: np.ndarray, plain: np.ndarray, values: np.ndarray,
     for j in range(m):
         if j in corpus:
             continue
+        if len(np.unique(values[:1000, j])) > MAX_COUNTED_LEVELS:
+            continue  # plainly many values: not worth sorting the whole column to learn it
         levels, level_of = np.unique(values[:, j], return_inverse=True)
         if len(levels) > MAX_COUNTED_LEVELS or np.isnan(levels).any():
             continue

@@ -193,3 +193,18 @@ def test_counted_and_sample_by_sample_draws_give_the_same_intervals(monkeypatch)
         for bound in ("ci_low", "ci_high"):
             assert counted.loc[(group, "em"), bound] == pytest.approx(drawn.loc[(group, "em"), bound],
                                                                       abs=0.15 * width)
+
+
+def test_many_small_groups_drawn_through_counts_in_batches():
+    # 2,500 groups of two 0/1 values: more groups than one batch of counted draws holds.
+    n = 5000
+    frame = pd.DataFrame({"id": [f"s{i}" for i in range(n)], "error": False,
+                          "pair": [f"p{i // 2}" for i in range(n)],
+                          "em": [float(i % 4 != 0) for i in range(n)]})  # pairs alternate (0, 1) and (1, 1)
+    out = aggregate_scores(frame, ["em"], "by_pair").set_index("group")
+    assert len(out) == 2500
+    mixed, agreeing = out.loc["p0"], out.loc["p1"]
+    assert (mixed["value"], mixed["ci_low"], mixed["ci_high"]) == (0.5, 0.0, 1.0)
+    assert (agreeing["value"], agreeing["ci_low"], agreeing["ci_high"]) == (1.0, 1.0, 1.0)
+    assert (out["ci_low"] <= out["value"]).all() and (out["value"] <= out["ci_high"]).all()
+    assert out.loc[[f"p{i}" for i in range(0, 2500, 2)], "ci_high"].eq(1.0).all()
