@@ -75,6 +75,16 @@ WORDS = ["invoice", "total", "receipt", "passport", "amount", "number", "date", 
          "quantity", "address"]
 
 
+def write_echo_catalog(path: Path, **params: object) -> Path:
+    """An extra catalog of one row: the echo model as `echo-test`, with ``params`` (say answer="total")."""
+    import json
+
+    cell = '"' + json.dumps(params).replace('"', '""') + '"' if params else ""
+    path.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
+                    f"echo,Echo,echo-test,,,,echo,{cell}\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def text_dataset(tmp_path: Path) -> Path:
     return make_text_dataset(tmp_path / "words", WORDS)

@@ -6,16 +6,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import WORDS, make_text_dataset
+from tests.conftest import WORDS, make_text_dataset, write_echo_catalog
 from vlmbench.cli.app import app
 from vlmbench.executors.local import LocalExecutor
 from vlmbench.rundir import RunDir
 
 runner = CliRunner()
-
-CATALOG = ("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
-           'echo,Echo,echo-test,,,,echo,"{""answer"": ""total""}"\n')  # right on s1 only
-
 
 @pytest.fixture(autouse=True)
 def wide_terminal(monkeypatch):
@@ -65,8 +61,7 @@ def general(job_dir: Path) -> float:
 def test_a_rerun_with_nothing_changed_rebuilds_nothing_and_a_change_rebuilds_what_it_touches(
         tmp_path, workers_started):
     dataset = make_text_dataset(tmp_path / "d", WORDS[:4])
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text(CATALOG)
+    catalog = write_echo_catalog(tmp_path / "extra.csv", answer="total")  # right on s1 only
     config = tmp_path / "run.csv"
     config.write_text(f"model_name,dataset,metrics\necho-test,{dataset},exact_match\n")
     out = tmp_path / "out"

@@ -3,6 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import write_echo_catalog
 from vlmbench.cli.app import app
 
 runner = CliRunner()
@@ -24,9 +25,7 @@ def cost_lines(markdown: str) -> list[str]:
 def test_gpu_price_from_run_report_and_variable(tmp_path, text_dataset, monkeypatch):
     config = tmp_path / "run.csv"
     config.write_text(f"model_name,dataset,metrics\necho-test,{text_dataset},['exact_match']\n", encoding="utf-8")
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name\n"
-                       "echo,Echo,echo-test,,,,echo\n")
+    catalog = write_echo_catalog(tmp_path / "extra.csv")
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(config), "--out", str(out), "--catalog", str(catalog)])
     assert result.exit_code == 0, result.output

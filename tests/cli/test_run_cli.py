@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import WORDS, make_text_dataset
+from tests.conftest import WORDS, make_text_dataset, write_echo_catalog
 from vlmbench.cli.app import app
 from vlmbench.environment import environment_versions
 
@@ -36,9 +36,7 @@ def test_run_end_to_end_writes_the_spec_layout(tmp_path, text_dataset):
         "model_name;dataset;metrics;metrics_aggregators;params\n"
         f"tesseract-eng;{text_dataset};['CER', 'exact_match'];['general', 'by_doc_type'];{{\"psm\": \"line\"}}\n"
         f"echo-test;{text_dataset};['exact_match'];;\n"))
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name\n"
-                       "echo,Echo,echo-test,,,,echo\n")
+    catalog = write_echo_catalog(tmp_path / "extra.csv")
     out = tmp_path / "out"
     result = invoke("run", config, "--out", out, "--jobs", "2", "--catalog", catalog)
     assert result.exit_code == 0, result.output
@@ -149,9 +147,7 @@ def test_evaluate_and_report_need_a_run_dir(tmp_path):
 
 
 def test_only_evaluate_metrics_rescores_saved_predictions_and_needs_them(tmp_path, text_dataset):
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name\n"
-                       "echo,Echo,echo-test,,,,echo\n")
+    catalog = write_echo_catalog(tmp_path / "extra.csv")
     first = write_config(tmp_path, f"model_name,dataset,only_evaluate_metrics\necho-test,{text_dataset},true\n")
     for command in ("validate", "run"):  # the two agree
         result = invoke(command, first, "--out", tmp_path / "out", "--catalog", catalog)
@@ -170,9 +166,7 @@ def test_only_evaluate_metrics_rescores_saved_predictions_and_needs_them(tmp_pat
 @pytest.mark.workers
 def test_a_model_failing_most_samples_fails_its_job_unless_the_user_allows_more(tmp_path):
     dataset = make_text_dataset(tmp_path / "d", WORDS[:5], corrupt={0, 1, 2})  # 3 of 5 images undecodable
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name\n"
-                       "echo,Echo,echo-test,,,,echo\n")
+    catalog = write_echo_catalog(tmp_path / "extra.csv")
     config = write_config(tmp_path, f"model_name,dataset,metrics\necho-test,{dataset},exact_match\n")
     out = tmp_path / "out"
     result = invoke("run", config, "--out", out, "--catalog", catalog)
@@ -193,9 +187,7 @@ def test_a_model_failing_most_samples_fails_its_job_unless_the_user_allows_more(
 @pytest.mark.workers
 def test_a_corrected_label_is_rescored_without_rerunning_the_model(tmp_path):
     dataset = make_text_dataset(tmp_path / "d", WORDS[:4])
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
-                       'echo,Echo,echo-test,,,,echo,"{""answer"": ""total""}"\n')
+    catalog = write_echo_catalog(tmp_path / "extra.csv", answer="total")
     config = write_config(tmp_path, f"model_name,dataset,metrics\necho-test,{dataset},exact_match\n")
     out = tmp_path / "out"
     assert invoke("run", config, "--out", out, "--catalog", catalog).exit_code == 0
@@ -231,9 +223,7 @@ def test_scores_split_by_an_annotation_column_the_user_added(tmp_path):
     langs = ["ru", "en", "ru", "en", "ru", "ru", "en", "ru"]
     annotation.write_text("\n".join([lines[0] + ";lang"] + [f"{line};{lang}" for line, lang in zip(lines[1:], langs)])
                           + "\n")
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
-                       'echo,Echo,echo-test,,,,echo,"{""answer"": ""total""}"\n')  # right on s1 only (en)
+    catalog = write_echo_catalog(tmp_path / "extra.csv", answer="total")  # right on s1 only (en)
     config = write_config(tmp_path, f"model_name;dataset;metrics;metrics_aggregators\n"
                                     f"echo-test;{dataset};['exact_match'];['general', 'by_lang']\n")
     result = invoke("run", config, "--out", tmp_path / "out", "--catalog", catalog)

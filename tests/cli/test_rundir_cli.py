@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import WORDS, make_text_dataset
+from tests.conftest import WORDS, make_text_dataset, write_echo_catalog
 from vlmbench.cli.app import app
 from vlmbench.rundir import RunDir
 
@@ -22,9 +22,7 @@ def finished_run(tmp_path_factory) -> Path:
     dataset = make_text_dataset(root / "data", WORDS[:4])
     config = root / "run.csv"
     config.write_text(f"model_name,dataset,metrics\necho-test,{dataset},['exact_match']\n", encoding="utf-8")
-    catalog = root / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name\n"
-                       "echo,Echo,echo-test,,,,echo\n")
+    catalog = write_echo_catalog(root / "extra.csv")
     out = root / "out"
     result = runner.invoke(app, ["run", str(config), "--out", str(out), "--catalog", str(catalog)])
     assert result.exit_code == 0, result.output

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_echo_catalog
 from vlmbench.datasets import make_bundled
 from vlmbench.datasets.job_samples import planned_samples
 from vlmbench.executors.local import LocalExecutor
@@ -69,9 +70,7 @@ def test_a_transformers_worker_ends_promptly_with_its_predictions(tmp_path):
 @pytest.mark.integration
 @pytest.mark.workers
 def test_a_failing_worker_ends_promptly_with_its_code_and_tracebacks_logged(tmp_path, text_dataset):
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
-                       'echo,Echo,echo-test,,,,echo,"{""fail_marker"": ""written""}"\n')
+    catalog = write_echo_catalog(tmp_path / "extra.csv", fail_marker="written")
     files = planned_job(tmp_path, f"model_name,dataset\necho-test,{text_dataset}\n", 6, catalog)
     code, after_final = run_and_time_exit(files)
     assert code == 1 and files.read_status().state == "failed"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.conftest import write_echo_catalog
 from vlmbench import runner as runner_module
 from vlmbench.datasets import load_dataset
 from vlmbench.datasets import loader as loader_module
@@ -52,9 +53,7 @@ class InProcessExecutor(LocalExecutor):
 
 def test_a_run_parses_its_dataset_once_and_times_the_prediction_phase(tmp_path, parses, monkeypatch):
     dataset = write_dataset(tmp_path / "d")
-    catalog = tmp_path / "extra.csv"
-    catalog.write_text("framework,model_family,model_name,docker_image,python_package,module,class_name,params\n"
-                       'echo,Echo,echo-test,,,,echo,"{""delay_s"": 0.01}"\n')
+    catalog = write_echo_catalog(tmp_path / "extra.csv", delay_s=0.01)
     config = tmp_path / "run.csv"
     config.write_text(f"model_name,dataset,metrics,batch_size\necho-test,{dataset},exact_match,4\n")
     monkeypatch.setattr(runner_module, "get_executor", lambda *args, **kwargs: InProcessExecutor())
