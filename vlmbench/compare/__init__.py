@@ -40,9 +40,9 @@ def jobs_comparison(jobs: list[JobDir]) -> Comparison | None:
     Jobs that cannot be paired (different samples) get a line saying why,
     not a failed report. Only the jobs that share their dataset and task with another are read.
     """
-    unit_of = {files.path: job_identity(files)[1][2:] for files in jobs}  # (dataset, task)
-    shared = Counter(unit_of.values())
-    return _for_report(read_jobs([files for files in jobs if shared[unit_of[files.path]] > 1]))
+    identities = {files.path: job_identity(files) for files in jobs}
+    shared = Counter(identity.unit for identity in identities.values())
+    return _for_report(read_jobs([files for files in jobs if shared[identities[files.path].unit] > 1], identities))
 
 
 def _for_report(found: Contenders) -> Comparison | None:

@@ -18,7 +18,6 @@ import numpy as np
 
 from vlmbench.errors import CompareError
 from vlmbench.rundir import JobDir, RunDir
-from vlmbench.rundir.records import ResultRow
 from vlmbench.suggest import did_you_mean, spelling_key
 
 
@@ -60,23 +59,50 @@ class Contenders:
         return grouped
 
 
-def _direction(rows: list[ResultRow], metric: str) -> bool:
-    """Whether higher is better, as the job's own results say (a plugin's metric need not be installed here)."""
-    for row in rows:
-        if row.metric == metric:
-            return row.higher_is_better
-    from vlmbench.metrics import MetricError, get_metric
+@dataclass(frozen=True)
+class JobIdentity:
+    """Who a job is: its model, framework, dataset and task, and each scored metric's direction."""
 
-    try:
-        return get_metric(metric).higher_is_better
-    except MetricError:
-        return True
+    model_name: str
+    framework: str
+    dataset: str
+    task: str | None
+    higher_is_better: dict[str, bool]  # as the job's result rows say; empty without them
+
+    @property
+    def unit(self) -> tuple[str, str | None]:
+        return self.dataset, self.task
+
+    def direction(self, metric: str) -> bool:
+        """Whether higher is better, as the job's own results say (a plugin's metric need not be installed
+        here), else as the metric's registry entry says."""
+        if metric in self.higher_is_better:
+            return self.higher_is_better[metric]
+        from vlmbench.metrics import MetricError, get_metric
+
+        try:
+            return get_metric(metric).higher_is_better
+        except MetricError:
+            return True
 
 
-def read_job(files: JobDir) -> Contender | None:
-    """A job's scores as a contender (not labelled yet); None when it has none.
+def job_identity(files: JobDir) -> JobIdentity:
+    """A job's identity: from the metrics.json written with its scores, or else from its job.json."""
+    metrics = files.read_metrics()
+    rows = metrics.rows if metrics else []
+    if rows:
+        directions: dict[str, bool] = {}
+        for row in rows:
+            directions.setdefault(row.metric, row.higher_is_better)
+        return JobIdentity(rows[0].model_name, rows[0].framework, rows[0].dataset, rows[0].task, directions)
+    spec = files.read_spec()
+    return JobIdentity(spec.model.model_name, spec.model.framework, spec.dataset.name, spec.task, {})
 
-    Who the job is comes from its metrics.json, written with its scores, or else from its job.json.
+
+def read_job(files: JobDir, identity: JobIdentity | None = None) -> Contender | None:
+    """One job folder's per-sample scores, or None when it has none yet.
+
+    Who the job is comes from ``identity`` when the caller read it already, else from :func:`job_identity`.
     """
     ids: list[str] = []
     columns: dict[str, array] = {}  # metric → its values, 8 bytes each: a million lines are not held as records
@@ -89,23 +115,12 @@ def read_job(files: JobDir) -> Contender | None:
                 column.append(math.nan)
     if not ids:
         return None
-    rows, (model, framework, dataset, task) = job_identity(files)
+    identity = identity or job_identity(files)
     run = RunDir.holding(files.path)
-    return Contender(model_name=model, framework=framework, dataset=dataset, task=task,
-                     run_dir=run.root if run else files.path, job_id=files.job_id, ids=ids,
+    return Contender(model_name=identity.model_name, framework=identity.framework, dataset=identity.dataset,
+                     task=identity.task, run_dir=run.root if run else files.path, job_id=files.job_id, ids=ids,
                      values={name: np.frombuffer(column, dtype=float) for name, column in columns.items()},
-                     higher_is_better={name: _direction(rows, name) for name in columns})
-
-
-def job_identity(files: JobDir) -> tuple[list[ResultRow], tuple[str, str, str, str | None]]:
-    """A job's result rows, and its model, framework, dataset and task: from the metrics.json written with its
-    scores, or else from its job.json."""
-    metrics = files.read_metrics()
-    rows = metrics.rows if metrics else []
-    if rows:
-        return rows, (rows[0].model_name, rows[0].framework, rows[0].dataset, rows[0].task)
-    spec = files.read_spec()
-    return rows, (spec.model.model_name, spec.model.framework, spec.dataset.name, spec.task)
+                     higher_is_better={name: identity.direction(name) for name in columns})
 
 
 def _number(value: float | None) -> float:
@@ -130,11 +145,11 @@ def read_contenders(run_dirs: list[Path]) -> Contenders:
     return found
 
 
-def read_jobs(jobs: list[JobDir]) -> Contenders:
-    """The scored ones of these job folders, labelled."""
+def read_jobs(jobs: list[JobDir], identities: dict[Path, JobIdentity] | None = None) -> Contenders:
+    """The scored ones of these job folders, labelled; ``identities`` (by job folder) as read already."""
     found = Contenders(jobs=[])
     for files in jobs:
-        contender = read_job(files)
+        contender = read_job(files, (identities or {}).get(files.path))
         if contender is None:
             found.unscored.append(str(files.path))
         else:

@@ -229,8 +229,8 @@ def _grouped_bootstrap(
     high = np.full((n_groups, m), np.nan)
     resampled = np.flatnonzero(sizes >= 2)  # one sample has no spread to resample
     tail = (1.0 - level) / 2.0
-    counted = _counted_bootstrap(codes, resampled[sizes[resampled] <= MAX_BOOTSTRAP_BLOCKS], values, corpus,
-                                 figures, (low, high), resamples, tail, np.random.default_rng(seed + 2))
+    counted = _counted_bootstrap(codes, sizes, resampled[sizes[resampled] <= MAX_BOOTSTRAP_BLOCKS], values,
+                                 corpus, figures, (low, high), resamples, tail, np.random.default_rng(seed + 2))
     resampled = resampled[~counted[resampled].all(axis=1)]
     if not len(resampled):
         return figures, low, high
@@ -257,18 +257,17 @@ def _grouped_bootstrap(
     return figures, low, high
 
 
-def _counted_bootstrap(codes: np.ndarray, plain: np.ndarray, values: np.ndarray,
+def _counted_bootstrap(codes: np.ndarray, sizes: np.ndarray, plain: np.ndarray, values: np.ndarray,
                        corpus: Mapping[int, tuple[CorpusScore, np.ndarray]], figures: np.ndarray,
                        bounds: tuple[np.ndarray, np.ndarray], resamples: int, tail: float,
                        rng: np.random.Generator) -> np.ndarray:
     """Bounds of each metric taking few values (:func:`_draw_counts`) in the ``plain`` groups (one sample
-    per block), written into ``bounds``; returns which (group, metric) it bounded."""
+    per block; ``sizes`` per group), written into ``bounds``; returns which (group, metric) it bounded."""
     n_groups, m = figures.shape
     low, high = bounds
     counted = np.zeros((n_groups, m), dtype=bool)
     if not len(plain):
         return counted
-    sizes = np.bincount(codes, minlength=n_groups)
     for j in range(m):
         if j in corpus:
             continue

@@ -440,13 +440,9 @@ class JobDir:
             _write_atomic_pieces(self.scores_file, jsonl)
         write_atomic(self.metrics_file, metrics.model_dump_json(indent=1))
 
-    def read_scores(self) -> list[SampleScore]:
-        """Each scored sample's line of scores.jsonl (none before the job was scored)."""
-        return list(self.iter_scores())
-
     def iter_scores(self) -> Iterator[SampleScore]:
-        """:meth:`read_scores` a line at a time, for readers that keep a little of each (a million lines
-        read whole take a gigabyte)."""
+        """Each scored sample's line of scores.jsonl (none before the job was scored), a line at a time:
+        readers keep a little of each (a million lines read whole take a gigabyte)."""
         try:
             handle = self.scores_file.open("rb")
         except FileNotFoundError:
